@@ -1,0 +1,71 @@
+"""Errors the local Lambda API returns, shaped exactly as AWS shapes them.
+
+A boto3 user sees these as ``botocore.exceptions.ClientError`` (or the client's
+modelled exception, e.g. ``lambda_client.exceptions.ResourceNotFoundException``)
+with the same code, HTTP status and message form as against real Lambda::
+
+    LambdaError                          HTTP  Type
+    ├── InvalidRequestContentException    400  User
+    ├── InvalidParameterValueException    400  User
+    ├── ResourceNotFoundException         404  User
+    ├── ResourceConflictException         409  User
+    ├── RequestTooLargeException          413  User
+    ├── TooManyRequestsException          429  User
+    └── ServiceException                  500  Service
+
+The body is ``{"Type": ..., "message": ...}`` plus any extra fields, and the
+code travels in the ``x-amzn-ErrorType`` header, as Lambda does it.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+class LambdaError(Exception):
+    """An error response of the Lambda API."""
+
+    code = "ServiceException"
+    status = 500
+    kind = "Service"
+
+    def __init__(self, message: str, **extra: Any):
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+
+    def body(self) -> bytes:
+        """The JSON body AWS sends with this error."""
+        return json.dumps({"Type": self.kind, "message": self.message, **self.extra}).encode()
+
+    def headers(self, request_id: str) -> list[tuple[str, str]]:
+        return [("Content-Type", "application/json"), ("x-amzn-ErrorType", self.code),
+                ("x-amzn-RequestId", request_id)]
+
+
+class InvalidRequestContentException(LambdaError):
+    code, status, kind = "InvalidRequestContentException", 400, "User"
+
+
+class InvalidParameterValueException(LambdaError):
+    code, status, kind = "InvalidParameterValueException", 400, "User"
+
+
+class ResourceNotFoundException(LambdaError):
+    code, status, kind = "ResourceNotFoundException", 404, "User"
+
+
+class ResourceConflictException(LambdaError):
+    code, status, kind = "ResourceConflictException", 409, "User"
+
+
+class RequestTooLargeException(LambdaError):
+    code, status, kind = "RequestTooLargeException", 413, "User"
+
+
+class TooManyRequestsException(LambdaError):
+    code, status, kind = "TooManyRequestsException", 429, "User"
+
+
+class ServiceException(LambdaError):
+    code, status, kind = "ServiceException", 500, "Service"

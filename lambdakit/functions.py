@@ -1,0 +1,111 @@
+"""A function version as the engine runs it, read from moto's model of it.
+
+moto stores what the control plane knows (CreateFunction, UpdateFunction*,
+PublishVersion); :class:`FunctionVersion` is the frozen snapshot of one version
+that execution environments are started from, and :class:`CodeStore` unpacks
+deployment packages once per code hash.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import os
+import shutil
+import stat
+import tempfile
+import threading
+import zipfile
+from typing import Any
+
+SUPPORTED_RUNTIME_PREFIXES = ("python3.", "provided")
+
+
+@dataclasses.dataclass(frozen=True)
+class FunctionVersion:
+    """The code and configuration of one function version ($LATEST or a number)."""
+
+    account_id: str
+    region: str
+    name: str
+    version: str
+    function_arn: str  # unqualified
+    handler: str
+    runtime: str
+    memory_size: int
+    timeout: float
+    environment: tuple[tuple[str, str], ...]
+    role: str
+    code_sha256: str
+    layer_arns: tuple[str, ...] = ()
+
+    @property
+    def version_arn(self) -> str:
+        return f"{self.function_arn}:{self.version}"
+
+    @property
+    def log_group(self) -> str:
+        return f"/aws/lambda/{self.name}"
+
+    @property
+    def key(self) -> str:
+        """Identifies code and configuration: environments are reused only for an equal key."""
+        blob = json.dumps(dataclasses.astuple(self), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    @classmethod
+    def from_moto(cls, fn: Any) -> FunctionVersion:
+        """Snapshot a moto ``LambdaFunction`` (the $LATEST object or a published copy)."""
+        arn = fn.function_arn
+        base_arn = arn if arn.count(":") == 6 else arn.rsplit(":", 1)[0]
+        version = str(fn.version)
+        return cls(
+            account_id=fn.account_id, region=fn.region, name=fn.function_name,
+            version="$LATEST" if version in ("$LATEST", "0") else version,
+            function_arn=base_arn, handler=fn.handler or "", runtime=fn.run_time or "",
+            memory_size=int(fn.memory_size or 128), timeout=float(fn.timeout or 3),
+            environment=tuple(sorted((str(k), str(v)) for k, v in (fn.environment_vars or {}).items())),
+            role=fn.role, code_sha256=getattr(fn, "code_sha_256", ""),
+            layer_arns=tuple(layer["Arn"] for layer in (fn.layers or [])),
+        )
+
+
+def unsupported_runtime_message(runtime: str | None) -> str | None:
+    """Why the kit cannot run ``runtime`` locally, or None when it can."""
+    if runtime and runtime.startswith(SUPPORTED_RUNTIME_PREFIXES):
+        return None
+    return (f"lambdakit runs Python (python3.x) and custom-runtime (provided.*) functions "
+            f"locally; runtime {runtime!r} is not supported by the kit")
+
+
+class CodeStore:
+    """Unpacks each deployment package once, into a folder named by its hash."""
+
+    def __init__(self, root: str | None = None):
+        self.root = root or tempfile.mkdtemp(prefix="lambdakit-code-")
+        self._lock = threading.Lock()
+
+    def unpack(self, zip_bytes: bytes) -> str:
+        """The folder holding the unpacked package (executable bits kept)."""
+        digest = hashlib.sha256(zip_bytes).hexdigest()[:24]
+        target = os.path.join(self.root, digest)
+        with self._lock:
+            if os.path.isdir(target):
+                return target
+            staging = tempfile.mkdtemp(dir=self.root)
+            try:
+                with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
+                    for info in archive.infolist():
+                        path = archive.extract(info, staging)
+                        mode = (info.external_attr >> 16) & 0o777
+                        if mode and not info.is_dir():
+                            os.chmod(path, mode | stat.S_IRUSR)
+                os.replace(staging, target)
+            except Exception:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+        return target
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)

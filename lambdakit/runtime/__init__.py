@@ -1,0 +1,1 @@
+"""Execution environments: worker processes, the Runtime API they talk to, and their pools."""

@@ -1,0 +1,79 @@
+"""The kit's fixed identity and its tunable settings, in one place.
+
+Every tunable reads an environment variable once, when a :class:`Settings` is
+made, so a lesson or a test can change it without touching code::
+
+    >>> from lambdakit.settings import Settings
+    >>> Settings(idle_timeout=30).idle_timeout
+    30.0
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+
+ACCOUNT_ID = "123456789012"
+REGION = "us-east-1"
+ACCESS_KEY = "testing"
+SECRET_KEY = "testing"
+
+#: Lambda's documented payload limits (bytes).
+SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024  # 6 MB request and response, RequestResponse
+ASYNC_PAYLOAD_LIMIT = 1024 * 1024  # 1 MB for InvocationType=Event (256 KB before Oct 2025)
+INIT_TIMEOUT = 10.0  # seconds Lambda allows the Init phase of an on-demand environment
+LOG_TAIL_BYTES = 4096  # LogType=Tail returns the last 4 KB of the execution log
+
+WORKER_KINDS = ("auto", "awslambdaric", "python")
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+def _default_max_environments() -> int:
+    """Live worker processes the machine can hold: about one per 64 MB of RAM, 4 to 64."""
+    try:
+        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 16
+    return max(4, min(64, pages // (64 * 1024 * 1024)))
+
+
+@dataclasses.dataclass
+class Settings:
+    """How the local engine behaves where AWS's behaviour is a matter of scale.
+
+    idle_timeout: seconds an unused execution environment stays warm before it
+        shuts down (``LAMBDAKIT_IDLE_TIMEOUT``; AWS keeps them for minutes, unspecified).
+    worker: which runtime client runs handlers: ``awslambdaric`` (AWS's own, Linux),
+        ``python`` (the kit's pure-Python client, any OS) or ``auto``
+        (``LAMBDAKIT_WORKER``).
+    max_environments: live worker processes across all functions; beyond it,
+        invocations wait for one to free up (``LAMBDAKIT_MAX_ENVIRONMENTS``).
+    """
+
+    idle_timeout: float = dataclasses.field(
+        default_factory=lambda: _env_float("LAMBDAKIT_IDLE_TIMEOUT", 300.0))
+    worker: str = dataclasses.field(
+        default_factory=lambda: os.environ.get("LAMBDAKIT_WORKER", "auto") or "auto")
+    max_environments: int = dataclasses.field(
+        default_factory=lambda: int(os.environ.get("LAMBDAKIT_MAX_ENVIRONMENTS") or 0)
+        or _default_max_environments())
+
+    def __post_init__(self) -> None:
+        self.idle_timeout = float(self.idle_timeout)
+        if self.idle_timeout <= 0:
+            raise ValueError(f"idle_timeout must be positive, got {self.idle_timeout}")
+        if self.worker not in WORKER_KINDS:
+            raise ValueError(f"worker must be one of {WORKER_KINDS}, got {self.worker!r}")
+        if self.max_environments < 1:
+            raise ValueError(f"max_environments must be at least 1, got {self.max_environments}")

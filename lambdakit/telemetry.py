@@ -1,0 +1,95 @@
+"""What an invocation leaves behind in CloudWatch Logs, formatted as Lambda writes it.
+
+Each execution environment writes to its own stream in ``/aws/lambda/NAME``::
+
+    INIT_START Runtime Version: python:3.12  (cold starts only)
+    ...lines printed while the module was imported...
+    START RequestId: 6f1c... Version: $LATEST
+    ...lines printed by the handler...
+    END RequestId: 6f1c...
+    REPORT RequestId: 6f1c...  Duration: 1.52 ms  Billed Duration: 2 ms  Memory Size: 128 MB
+           Max Memory Used: 31 MB  Init Duration: 48.20 ms  (cold starts only)
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import uuid
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .engine import InvocationRecord
+    from .functions import FunctionVersion
+    from .runtime.environment import Outcome
+
+
+def new_log_stream_name(version: str) -> str:
+    """A stream name shaped like Lambda's: ``2026/11/24/[$LATEST]<32 hex digits>``."""
+    return f"{dt.datetime.now(dt.timezone.utc):%Y/%m/%d}/[{version}]{uuid.uuid4().hex}"
+
+
+def report_line(record: InvocationRecord) -> str:
+    """The REPORT line of one invocation."""
+    parts = [f"REPORT RequestId: {record.request_id}",
+             f"Duration: {record.duration_ms:.2f} ms",
+             f"Billed Duration: {record.billed_ms} ms",
+             f"Memory Size: {record.memory_size} MB",
+             f"Max Memory Used: {record.max_memory_mb} MB"]
+    if record.init_ms is not None:
+        parts.append(f"Init Duration: {record.init_ms:.2f} ms")
+    if record.status == "timeout":
+        parts.append("Status: timeout")
+    elif record.status in ("exit", "oom", "init_error"):
+        parts += ["Status: error", f"Error Type: {record.error_type}"]
+    return "\t".join(parts)
+
+
+def _iso(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def invocation_log_events(fn: FunctionVersion, record: InvocationRecord,
+                          outcome: Outcome) -> list[tuple[float, str]]:
+    """The log events of one invocation, in order, as (unix seconds, message)."""
+    rid = record.request_id
+    events: list[tuple[float, str]] = []
+    start, end = record.start_time, record.end_time
+    if record.cold:
+        runtime = fn.runtime.replace("python", "python:")
+        events.append((start, f"INIT_START Runtime Version: {runtime}.lambdakit"))
+    invoke_started = start + (record.init_ms or 0) / 1000
+    split = sum(1 for t, _ in outcome.logs if record.cold and t < invoke_started)
+    init_lines, handler_lines = outcome.logs[:split], outcome.logs[split:]
+    events += init_lines
+    events.append((invoke_started, f"START RequestId: {rid} Version: {fn.version}"))
+    events += handler_lines
+    if record.status == "timeout":
+        events.append((end, f"{_iso(end)} {rid} Task timed out after {fn.timeout:.2f} seconds"))
+    elif record.status in ("exit", "oom"):
+        message = json.loads(outcome.payload)["errorMessage"]
+        events.append((end, f"{message}\n{record.error_type}"))
+    events.append((end, f"END RequestId: {rid}"))
+    events.append((end, report_line(record)))
+    ordered, last = [], 0.0
+    for t, msg in events:  # keep the order written, with timestamps that never go back
+        last = max(t, last)
+        ordered.append((last, msg))
+    return ordered
+
+
+def write_invocation_logs(fn: FunctionVersion, stream: str, record: InvocationRecord,
+                          outcome: Outcome) -> str:
+    """Write an invocation's log events to the local CloudWatch Logs; return them as text."""
+    from moto.logs.models import logs_backends
+
+    events = invocation_log_events(fn, record, outcome)
+    backend = logs_backends[fn.account_id][fn.region]
+    backend.ensure_log_group(fn.log_group)
+    group = backend.groups[fn.log_group]
+    if stream not in group.streams:
+        backend.create_log_stream(fn.log_group, stream)
+    now_ms = int(time.time() * 1000)
+    backend.put_log_events(fn.log_group, stream, [
+        {"timestamp": min(int(t * 1000), now_ms), "message": msg} for t, msg in events])
+    return "".join(msg + "\n" for _, msg in events)
