@@ -7,6 +7,7 @@ with the same code, HTTP status and message form as against real Lambda::
     LambdaError                          HTTP  Type
     ├── InvalidRequestContentException    400  User
     ├── InvalidParameterValueException    400  User
+    ├── ValidationException               400  User
     ├── ResourceNotFoundException         404  User
     ├── ResourceConflictException         409  User
     ├── RequestTooLargeException          413  User
@@ -49,6 +50,10 @@ class InvalidRequestContentException(LambdaError):
 
 class InvalidParameterValueException(LambdaError):
     code, status, kind = "InvalidParameterValueException", 400, "User"
+
+
+class ValidationException(LambdaError):
+    code, status, kind = "ValidationException", 400, "User"
 
 
 class ResourceNotFoundException(LambdaError):

@@ -71,6 +71,15 @@ class FunctionVersion:
         )
 
 
+def is_valid_zip(zip_bytes: bytes) -> bool:
+    """True when ``zip_bytes`` is a readable .zip archive."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
+            return archive.testzip() is None
+    except (zipfile.BadZipFile, EOFError, ValueError):
+        return False
+
+
 def unsupported_runtime_message(runtime: str | None) -> str | None:
     """Why the kit cannot run ``runtime`` locally, or None when it can."""
     if runtime and runtime.startswith(SUPPORTED_RUNTIME_PREFIXES):
@@ -85,13 +94,21 @@ class CodeStore:
     def __init__(self, root: str | None = None):
         self.root = root or tempfile.mkdtemp(prefix="lambdakit-code-")
         self._lock = threading.Lock()
+        self._known: dict[str, str] = {}
 
-    def unpack(self, zip_bytes: bytes) -> str:
-        """The folder holding the unpacked package (executable bits kept)."""
-        digest = hashlib.sha256(zip_bytes).hexdigest()[:24]
-        target = os.path.join(self.root, digest)
+    def unpack(self, zip_bytes: bytes, digest: str | None = None) -> str:
+        """The folder holding the unpacked package (executable bits kept).
+
+        ``digest`` (moto's CodeSha256) names the package when known, which saves
+        hashing it again on every invocation.
+        """
+        if digest and digest in self._known:
+            return self._known[digest]
+        target = os.path.join(self.root, hashlib.sha256(zip_bytes).hexdigest()[:24])
         with self._lock:
             if os.path.isdir(target):
+                if digest:
+                    self._known[digest] = target
                 return target
             staging = tempfile.mkdtemp(dir=self.root)
             try:
@@ -105,6 +122,8 @@ class CodeStore:
             except Exception:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
+            if digest:
+                self._known[digest] = target
         return target
 
     def close(self) -> None:

@@ -1,0 +1,4 @@
+"""``python -m lambdakit`` is the ``lambdakit`` command."""
+from .cli import main
+
+raise SystemExit(main())

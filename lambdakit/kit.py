@@ -1,0 +1,122 @@
+"""The kit in a notebook: one call starts the local endpoint and hands out clients.
+
+>>> import lambdakit                       # doctest: +SKIP
+>>> kit = lambdakit.start()                # doctest: +SKIP
+>>> kit.client("lambda").list_functions()  # doctest: +SKIP
+
+Calling :func:`start` again returns the running kit, so re-running a cell is
+harmless. It also points this process's own boto3 at the kit (endpoint and
+dummy credentials in ``os.environ``, real credentials removed), so plain
+``boto3.client("lambda")`` works as it would against AWS. The kit stops,
+with every worker process, when Python exits.
+"""
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import threading
+from typing import Any
+
+from . import safety
+from .server import Endpoint
+from .settings import ACCESS_KEY, ACCOUNT_ID, REGION, SECRET_KEY, Settings
+
+LAMBDA_TRUST_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                   "Action": "sts:AssumeRole"}],
+}
+BASIC_LOGGING_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Resource": "*",
+                   "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]}],
+}
+
+_lock = threading.Lock()
+_running: Kit | None = None
+
+
+class Kit:
+    """A running kit: the endpoint, its engine, and boto3 clients bound to it."""
+
+    account_id = ACCOUNT_ID
+    region = REGION
+
+    def __init__(self, endpoint: Endpoint):
+        self.endpoint = endpoint
+        self.url = endpoint.url
+        self.engine = endpoint.engine
+
+    def session(self, access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY,
+                session_token: str | None = None) -> Any:
+        """A boto3 session with the kit's (dummy) credentials and region."""
+        import boto3
+        return boto3.session.Session(aws_access_key_id=access_key,
+                                     aws_secret_access_key=secret_key,
+                                     aws_session_token=session_token, region_name=self.region)
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        """A boto3 client for ``service`` bound to the kit's endpoint."""
+        kwargs.setdefault("endpoint_url", self.url)
+        return self.session().client(service, **kwargs)
+
+    def resource(self, service: str, **kwargs: Any) -> Any:
+        """A boto3 resource for ``service`` bound to the kit's endpoint."""
+        kwargs.setdefault("endpoint_url", self.url)
+        return self.session().resource(service, **kwargs)
+
+    @property
+    def records(self) -> list[Any]:
+        """Every invocation so far: environment, cold or warm, init and invoke durations."""
+        return list(self.engine.records)
+
+    def environments(self) -> list[dict[str, Any]]:
+        """The execution environments alive right now."""
+        return self.engine.environments()
+
+    def execution_role(self, name: str = "lambdakit-basic-execution") -> str:
+        """The ARN of a role Lambda can assume, allowed to write logs (created if missing)."""
+        iam = self.client("iam")
+        try:
+            return iam.get_role(RoleName=name)["Role"]["Arn"]
+        except iam.exceptions.NoSuchEntityException:
+            pass
+        arn = iam.create_role(RoleName=name,
+                              AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST_POLICY))["Role"]["Arn"]
+        iam.put_role_policy(RoleName=name, PolicyName="basic-logging",
+                            PolicyDocument=json.dumps(BASIC_LOGGING_POLICY))
+        return arn
+
+    def stop(self) -> None:
+        """Stop the endpoint and every worker process."""
+        global _running
+        with _lock:
+            self.endpoint.stop()
+            if _running is self:
+                _running = None
+
+
+def _point_process_at(url: str) -> None:
+    for name in safety.CREDENTIAL_VARIABLES:
+        os.environ.pop(name, None)
+    os.environ.update(safety.local_aws_environ(url, base={}))
+
+
+def start(port: int = 0, settings: Settings | None = None) -> Kit:
+    """Start the kit (or return the one already running in this process)."""
+    global _running
+    with _lock:
+        if _running is None:
+            endpoint = Endpoint(port=port, settings=settings).start()
+            _running = Kit(endpoint)
+            _point_process_at(_running.url)
+            atexit.register(_running.stop)
+        return _running
+
+
+def stop() -> None:
+    """Stop the running kit, if any."""
+    kit = _running
+    if kit is not None:
+        kit.stop()

@@ -1,0 +1,215 @@
+"""Where lambdakit plugs into moto: real execution and Lambda's state machine.
+
+moto models Lambda's control plane (functions, versions, aliases) but runs
+code in Docker. :func:`install` changes that in one place per concern:
+
+* ``LambdaFunction._invoke_lambda``: every route into a function that moto
+  owns (InvokeAsync, SNS, S3 notifications, SQS, Kinesis, DynamoDB Streams)
+  ends here; it now runs the handler in the kit's engine.
+* CreateFunction / UpdateFunctionCode / UpdateFunctionConfiguration: the
+  package and runtime are checked as AWS checks them, ``State`` goes
+  Pending -> Active and ``LastUpdateStatus`` InProgress -> Successful while the
+  package is unpacked in the background, so boto3's ``function_active_v2`` and
+  ``function_updated_v2`` waiters work.
+* Updates and DeleteFunction retire the execution environments of the old code.
+
+The HTTP Invoke operation has its own fast path (:mod:`lambdakit.invoke_api`)
+that shares :func:`code_dir` and the engine with these hooks.
+"""
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import threading
+from typing import TYPE_CHECKING, Any
+
+from .functions import FunctionVersion, is_valid_zip, unsupported_runtime_message
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+BAD_ZIP_MESSAGE = "Could not unzip uploaded file. Please check your file, then try to upload again."
+PENDING_REASON = ("The function is being created.", "Creating")
+
+_engine: Engine | None = None
+_installed = False
+_lock = threading.Lock()
+
+
+def current_engine() -> Engine:
+    """The engine that runs invocations; an AWS-shaped error if none is running."""
+    engine = _engine
+    if engine is None:
+        from .errors import ServiceException
+        raise ServiceException("lambdakit's engine is not running")
+    return engine
+
+
+def code_dir(fn: Any) -> str:
+    """The folder with ``fn``'s unpacked deployment package."""
+    return current_engine().code.unpack(fn.code_bytes, getattr(fn, "code_sha_256", None))
+
+
+def install(engine: Engine) -> None:
+    """Route moto's Lambda execution to ``engine`` (patching moto once per process)."""
+    global _engine, _installed
+    with _lock:
+        _engine = engine
+        if not _installed:
+            _patch_moto()
+            _installed = True
+
+
+def uninstall(engine: Engine) -> None:
+    """Stop routing to ``engine`` (if it is the current one)."""
+    global _engine
+    with _lock:
+        if _engine is engine:
+            _engine = None
+
+
+def _invalid(message: str) -> Exception:
+    from moto.awslambda.exceptions import InvalidParameterValueException
+    return InvalidParameterValueException(message)
+
+
+def _check_runtime(runtime: str | None, package_type: str | None) -> None:
+    if package_type == "Image":
+        raise _invalid("lambdakit runs .zip deployment packages only; container images "
+                       "(PackageType Image) need Docker, which the kit does not use")
+    message = unsupported_runtime_message(runtime)
+    if message:
+        raise _invalid(message)
+
+
+def _activate(fn: Any, flag: str) -> None:
+    """Finish a create or update in the background: unpack the code, then clear ``flag``."""
+    def work() -> None:
+        try:
+            engine = _engine
+            if engine is not None and getattr(fn, "code_bytes", b""):
+                engine.code.unpack(fn.code_bytes, fn.code_sha_256)
+                if flag == "_lk_updating":
+                    engine.retire(FunctionVersion.from_moto(fn).function_arn, "$LATEST")
+        finally:
+            setattr(fn, flag, False)
+    threading.Thread(target=work, daemon=True, name="lambdakit-activate").start()
+
+
+def _run_for_moto(fn: Any, event: Any) -> tuple[str, bool, str]:
+    """Run ``fn`` for one of moto's internal triggers; answer as ``_invoke_lambda`` does."""
+    if isinstance(event, (bytes, bytearray)):
+        payload = bytes(event)
+    elif isinstance(event, str):
+        try:
+            json.loads(event)
+            payload = event.encode()
+        except ValueError:
+            payload = json.dumps(event).encode()
+    else:
+        payload = json.dumps(event).encode()
+    engine = current_engine()
+    version = FunctionVersion.from_moto(fn)
+    result = engine.invoke(version, code_dir(fn), payload,
+                           invoked_arn=version.function_arn if version.version == "$LATEST"
+                           else version.version_arn)
+    logs = base64.b64decode(result.log_result).decode("utf-8", "replace")
+    return result.payload.decode("utf-8", "replace"), result.function_error is not None, logs
+
+
+def _patch_moto() -> None:
+    from moto.awslambda import models
+
+    function_cls, backend_cls, storage_cls = (models.LambdaFunction, models.LambdaBackend,
+                                              models.LambdaStorage)
+
+    def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
+        return _run_for_moto(self, event if event is not None else {})
+
+    function_cls._invoke_lambda = _invoke_lambda
+
+    original_configuration = function_cls.get_configuration
+
+    @functools.wraps(original_configuration)
+    def get_configuration(self: Any, on_create: bool = False) -> dict[str, Any]:
+        config = original_configuration(self, on_create)
+        if on_create or getattr(self, "_lk_pending", False):
+            config["State"] = "Pending"
+            config["StateReason"], config["StateReasonCode"] = PENDING_REASON
+        if not on_create:
+            config["LastUpdateStatus"] = ("InProgress" if getattr(self, "_lk_updating", False)
+                                          else "Successful")
+        return config
+
+    function_cls.get_configuration = get_configuration
+
+    original_create = backend_cls.create_function
+
+    @functools.wraps(original_create)
+    def create_function(self: Any, spec: dict[str, Any]) -> Any:
+        _check_runtime(spec.get("Runtime"), spec.get("PackageType"))
+        fn = original_create(self, spec)
+        latest = self._lambdas.get_function_by_name_or_arn_with_qualifier(fn.function_name)
+        if not is_valid_zip(latest.code_bytes):
+            self._lambdas.del_function(fn.function_name)
+            raise _invalid(BAD_ZIP_MESSAGE)
+        latest._lk_pending = True
+        _activate(latest, "_lk_pending")
+        return fn
+
+    backend_cls.create_function = create_function
+
+    original_update_configuration = function_cls.update_configuration
+
+    @functools.wraps(original_update_configuration)
+    def update_configuration(self: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
+        if "Runtime" in config_updates:
+            _check_runtime(config_updates["Runtime"], self.package_type)
+        self._lk_updating = True
+        config = original_update_configuration(self, config_updates)
+        _activate(self, "_lk_updating")
+        return config
+
+    function_cls.update_configuration = update_configuration
+
+    original_update_code = function_cls.update_function_code
+
+    @functools.wraps(original_update_code)
+    def update_function_code(self: Any, updated_spec: dict[str, Any]) -> dict[str, Any]:
+        if "ZipFile" in updated_spec and not updated_spec.get("DryRun"):
+            try:
+                raw = base64.b64decode(updated_spec["ZipFile"])
+            except (ValueError, TypeError):
+                raw = b""
+            if not is_valid_zip(raw):
+                raise _invalid(BAD_ZIP_MESSAGE)
+        self._lk_updating = True
+        config = original_update_code(self, updated_spec)
+        _activate(self, "_lk_updating")
+        return config
+
+    function_cls.update_function_code = update_function_code
+
+    original_publish = storage_cls.publish_version
+
+    @functools.wraps(original_publish)
+    def publish_version(self: Any, name_or_arn: str, description: str = "") -> Any:
+        version = original_publish(self, name_or_arn, description)
+        if version is not None:  # a published version is immutable and ready at once
+            version._lk_pending = version._lk_updating = False
+        return version
+
+    storage_cls.publish_version = publish_version
+
+    original_delete = backend_cls.delete_function
+
+    @functools.wraps(original_delete)
+    def delete_function(self: Any, function_name: str, qualifier: str | None = None) -> None:
+        fn = self._lambdas.get_function_by_name_or_arn_with_qualifier(function_name, qualifier)
+        arn = FunctionVersion.from_moto(fn).function_arn
+        original_delete(self, function_name, qualifier)
+        if _engine is not None:
+            _engine.retire(arn, None if not qualifier else str(fn.version))
+
+    backend_cls.delete_function = delete_function
