@@ -14,7 +14,7 @@ import logging
 import random
 import re
 import uuid
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 from urllib.parse import parse_qs, unquote
 
 from . import motohooks
@@ -23,6 +23,9 @@ from .errors import (InvalidParameterValueException, InvalidRequestContentExcept
                      ResourceNotFoundException, ServiceException, ValidationException)
 from .functions import FunctionVersion
 from .settings import ACCOUNT_ID, ASYNC_PAYLOAD_LIMIT, REGION, SYNC_PAYLOAD_LIMIT
+
+if TYPE_CHECKING:
+    from .engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -159,8 +162,9 @@ def _read_body(environ: dict[str, Any], limit: int) -> bytes:
     return stream.read(length) if length else b""
 
 
-def invoke(environ: dict[str, Any], request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
-    """Answer one Invoke request: (HTTP status, headers, body)."""
+def invoke(engine: Engine, environ: dict[str, Any],
+           request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Answer one Invoke request with ``engine``: (HTTP status, headers, body)."""
     query = parse_qs(environ.get("QUERY_STRING", ""))
     qualifier = (query.get("Qualifier") or [None])[0]
     invocation_type = environ.get("HTTP_X_AMZ_INVOCATION_TYPE") or "RequestResponse"
@@ -187,9 +191,8 @@ def invoke(environ: dict[str, Any], request_id: str) -> tuple[int, list[tuple[st
     headers = [("Content-Type", "application/json"), ("x-amzn-RequestId", request_id)]
     if invocation_type == "DryRun":
         return 204, headers, b""
-    engine = motohooks.current_engine()
     version = FunctionVersion.from_moto(target.fn)
-    code = motohooks.code_dir(target.fn)
+    code = motohooks.code_dir(target.fn, engine)
     if invocation_type == "Event":
         engine.invoke_event(version, code, body, target.invoked_arn, request_id=request_id)
         return 202, headers, b""
@@ -210,11 +213,11 @@ def invoke(environ: dict[str, Any], request_id: str) -> tuple[int, list[tuple[st
     return 200, headers, payload
 
 
-def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-    """WSGI application for the Invoke operation."""
+def app(engine: Engine, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    """WSGI application for the Invoke operation, run by ``engine``."""
     request_id = str(uuid.uuid4())
     try:
-        status, headers, body = invoke(environ, request_id)
+        status, headers, body = invoke(engine, environ, request_id)
     except LambdaError as error:
         status, headers, body = error.status, error.headers(request_id), error.body()
     except Exception as exc:  # an engine fault: report it as AWS reports its own

@@ -46,9 +46,10 @@ def current_engine() -> Engine:
     return engine
 
 
-def code_dir(fn: Any) -> str:
+def code_dir(fn: Any, engine: Engine | None = None) -> str:
     """The folder with ``fn``'s unpacked deployment package."""
-    return current_engine().code.unpack(fn.code_bytes, getattr(fn, "code_sha_256", None))
+    engine = engine or current_engine()
+    return engine.code.unpack(fn.code_bytes, getattr(fn, "code_sha_256", None))
 
 
 def install(engine: Engine) -> None:

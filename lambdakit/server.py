@@ -29,10 +29,10 @@ class _Handler(WSGIRequestHandler):
         pass
 
 
-def _front_app(moto_app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
+def _front_app(moto_app: Callable[..., Iterable[bytes]], endpoint: Endpoint) -> Callable[..., Iterable[bytes]]:
     def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         if environ["REQUEST_METHOD"] == "POST" and invoke_api.INVOKE_PATH.match(environ["PATH_INFO"]):
-            return invoke_api.app(environ, start_response)
+            return invoke_api.app(endpoint.engine, environ, start_response)
         return moto_app(environ, start_response)
     return app
 
@@ -64,8 +64,8 @@ class Endpoint:
         from moto.server import DomainDispatcherApplication, create_backend_app
 
         moto_app = DomainDispatcherApplication(create_backend_app)
-        self._server = make_server(self.host, self.port, _front_app(moto_app), threaded=True,
-                                   request_handler=_Handler)
+        self._server = make_server(self.host, self.port, _front_app(moto_app, self),
+                                   threaded=True, request_handler=_Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_port
         self.engine = Engine(self.url, self.settings)

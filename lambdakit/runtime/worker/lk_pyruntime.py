@@ -26,14 +26,44 @@ class Fault(Exception):
         self.error_type, self.message, self.trace = error_type, message, trace or []
 
 
+class _Fields:
+    """An object with fixed attributes read from a dict (missing ones are None)."""
+
+    __slots__ = ()
+
+    @classmethod
+    def from_dict(cls, data):
+        if data is None:
+            return None
+        obj = cls()
+        for field in cls.__slots__:
+            setattr(obj, field, data.get(field) if isinstance(data, dict) else None)
+        return obj
+
+
+class Client(_Fields):
+    __slots__ = ["installation_id", "app_title", "app_version_name", "app_version_code",
+                 "app_package_name"]
+
+
+class ClientContext(_Fields):
+    __slots__ = ["custom", "env", "client"]
+
+
+class CognitoIdentity(_Fields):
+    __slots__ = ["cognito_identity_id", "cognito_identity_pool_id"]
+
+
 class LambdaContext:
-    """What AWS passes as the handler's second argument."""
+    """What AWS passes as the handler's second argument (shaped as awslambdaric's)."""
 
     def __init__(self, request_id, deadline_ms, invoked_arn, client_context, identity):
         self.aws_request_id = request_id
         self.invoked_function_arn = invoked_arn
-        self.client_context = client_context
-        self.identity = identity
+        self.client_context = ClientContext.from_dict(client_context)
+        if self.client_context is not None:
+            self.client_context.client = Client.from_dict(self.client_context.client)
+        self.identity = CognitoIdentity.from_dict(identity or {})
         self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
         self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
         self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
