@@ -5,7 +5,7 @@
 >>> kit.client("lambda").list_functions()  # doctest: +SKIP
 
 Calling :func:`start` again returns the running kit, so re-running a cell is
-harmless. It also points this process's own boto3 at the kit (endpoint and
+harmless. The endpoint points this process's own boto3 at the kit (endpoint and
 dummy credentials in ``os.environ``, real credentials removed), so plain
 ``boto3.client("lambda")`` works as it would against AWS. The kit stops,
 with every worker process, when Python exits.
@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import atexit
 import json
-import os
 import threading
 from typing import Any
 
-from . import safety
 from .server import Endpoint
 from .settings import ACCESS_KEY, ACCOUNT_ID, REGION, SECRET_KEY, Settings
 
@@ -97,12 +95,6 @@ class Kit:
                 _running = None
 
 
-def _point_process_at(url: str) -> None:
-    for name in safety.CREDENTIAL_VARIABLES:
-        os.environ.pop(name, None)
-    os.environ.update(safety.local_aws_environ(url, base={}))
-
-
 def start(port: int = 0, settings: Settings | None = None) -> Kit:
     """Start the kit (or return the one already running in this process)."""
     global _running
@@ -110,7 +102,6 @@ def start(port: int = 0, settings: Settings | None = None) -> Kit:
         if _running is None:
             endpoint = Endpoint(port=port, settings=settings).start()
             _running = Kit(endpoint)
-            _point_process_at(_running.url)
             atexit.register(_running.stop)
         return _running
 

@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 BAD_ZIP_MESSAGE = "Could not unzip uploaded file. Please check your file, then try to upload again."
 PENDING_REASON = ("The function is being created.", "Creating")
 
-_engine: Engine | None = None
+_engine: Engine | None = None  # the most recently installed engine still running
+_engines: list[Engine] = []
 _installed = False
 _lock = threading.Lock()
 
@@ -56,6 +57,7 @@ def install(engine: Engine) -> None:
     """Route moto's Lambda execution to ``engine`` (patching moto once per process)."""
     global _engine, _installed
     with _lock:
+        _engines.append(engine)
         _engine = engine
         if not _installed:
             _patch_moto()
@@ -63,11 +65,12 @@ def install(engine: Engine) -> None:
 
 
 def uninstall(engine: Engine) -> None:
-    """Stop routing to ``engine`` (if it is the current one)."""
+    """Stop routing to ``engine``; the previously installed one (if running) takes over."""
     global _engine
     with _lock:
-        if _engine is engine:
-            _engine = None
+        if engine in _engines:
+            _engines.remove(engine)
+        _engine = _engines[-1] if _engines else None
 
 
 def _invalid(message: str) -> Exception:

@@ -88,6 +88,17 @@ def local_aws_environ(endpoint_url: str, base: Mapping[str, str] | None = None,
     return env
 
 
+def isolate_process(endpoint_url: str) -> None:
+    """Point this process's own boto3 at the kit: real credentials out, dummy ones in.
+
+    moto itself creates boto3 clients internally, and notebook users call plain
+    ``boto3.client(...)``; both must find the local endpoint and nothing real.
+    """
+    for name in CREDENTIAL_VARIABLES:
+        os.environ.pop(name, None)
+    os.environ.update(local_aws_environ(endpoint_url, base={}))
+
+
 def free_loopback_port() -> int:
     """A TCP port that is free on 127.0.0.1 right now."""
     with socket.socket() as s:

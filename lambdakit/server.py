@@ -3,7 +3,8 @@
 One HTTP server on loopback answers every API moto supports; Lambda's Invoke
 goes to :mod:`lambdakit.invoke_api` and every other request to moto. The
 :class:`Endpoint` owns the :class:`~lambdakit.engine.Engine` and stops every
-worker process when it stops.
+worker process when it stops. Starting one points the process's own boto3 at it
+(:func:`lambdakit.safety.isolate_process`): real credentials are dropped.
 """
 from __future__ import annotations
 
@@ -64,10 +65,18 @@ class Endpoint:
         from moto.server import DomainDispatcherApplication, create_backend_app
 
         moto_app = DomainDispatcherApplication(create_backend_app)
-        self._server = make_server(self.host, self.port, _front_app(moto_app, self),
-                                   threaded=True, request_handler=_Handler)
+        # Bind here so a busy port raises OSError (werkzeug would exit the process).
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        listener = socket.create_server((self.host, self.port), family=family, backlog=128)
+        try:
+            self._server = make_server(self.host, listener.getsockname()[1],
+                                       _front_app(moto_app, self), threaded=True,
+                                       request_handler=_Handler, fd=listener.fileno())
+        finally:
+            listener.close()
         self._server.daemon_threads = True
-        self.port = self._server.server_port
+        self.port = self._server.socket.getsockname()[1]
+        safety.isolate_process(self.url)
         self.engine = Engine(self.url, self.settings)
         motohooks.install(self.engine)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
