@@ -62,11 +62,8 @@ class InvokeResult:
 def _worker_kind(setting: str) -> str:
     if setting != "auto":
         return setting
-    try:
-        import awslambdaric  # noqa: F401
-        return "awslambdaric"
-    except ImportError:
-        return "python"
+    import importlib.util
+    return "awslambdaric" if importlib.util.find_spec("awslambdaric") else "python"
 
 
 class Engine:

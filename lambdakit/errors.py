@@ -10,7 +10,8 @@ with the same code, HTTP status and message form as against real Lambda::
     ├── ValidationException               400  User
     ├── ResourceNotFoundException         404  User
     ├── ResourceConflictException         409  User
-    ├── RequestTooLargeException          413  User
+    ├── RequestEntityTooLargeException    413  User   (botocore models it as
+    │                                               RequestTooLargeException; Lambda sends this code)
     ├── TooManyRequestsException          429  User
     └── ServiceException                  500  Service
 
@@ -64,8 +65,15 @@ class ResourceConflictException(LambdaError):
     code, status, kind = "ResourceConflictException", 409, "User"
 
 
-class RequestTooLargeException(LambdaError):
-    code, status, kind = "RequestTooLargeException", 413, "User"
+class RequestEntityTooLargeException(LambdaError):
+    """A request body over Invoke's payload limit.
+
+    botocore's model names this error ``RequestTooLargeException``, but Lambda
+    answers with the code ``RequestEntityTooLargeException`` (aws/aws-sdk#45),
+    so that is what a boto3 user catching the error code sees.
+    """
+
+    code, status, kind = "RequestEntityTooLargeException", 413, "User"
 
 
 class TooManyRequestsException(LambdaError):

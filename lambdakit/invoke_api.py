@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, unquote
 
 from . import motohooks
 from .errors import (InvalidParameterValueException, InvalidRequestContentException,
-                     LambdaError, RequestTooLargeException, ResourceConflictException,
+                     LambdaError, RequestEntityTooLargeException, ResourceConflictException,
                      ResourceNotFoundException, ServiceException, ValidationException)
 from .functions import FunctionVersion
 from .settings import ACCOUNT_ID, ASYNC_PAYLOAD_LIMIT, REGION, SYNC_PAYLOAD_LIMIT
@@ -148,16 +148,21 @@ def check_payload(body: bytes) -> None:
             f"Could not parse request body into json: Could not parse payload into json: {exc}") from None
 
 
-def _read_body(environ: dict[str, Any], limit: int) -> bytes:
+def _read_body(environ: dict[str, Any], invocation_type: str) -> bytes:
     length = int(environ.get("CONTENT_LENGTH") or 0)
     stream = environ["wsgi.input"]
+    limit = ASYNC_PAYLOAD_LIMIT if invocation_type == "Event" else SYNC_PAYLOAD_LIMIT
     if length > limit:
         while length > 0:  # drain, so the connection stays usable
             chunk = stream.read(min(length, 1 << 20))
             if not chunk:
                 break
             length -= len(chunk)
-        raise RequestTooLargeException(
+        if invocation_type == "Event":
+            raise RequestEntityTooLargeException(
+                f"{int(environ.get('CONTENT_LENGTH'))} byte payload is too large for the Event "
+                f"invocation type (limit {limit} bytes)")
+        raise RequestEntityTooLargeException(
             f"Request must be smaller than {limit} bytes for the InvokeFunction operation")
     return stream.read(length) if length else b""
 
@@ -177,8 +182,7 @@ def invoke(engine: Engine, environ: dict[str, Any],
         raise ValidationException(
             f"1 validation error detected: Value '{log_type}' at 'logType' failed to satisfy "
             "constraint: Member must satisfy enum value set: [None, Tail]")
-    limit = ASYNC_PAYLOAD_LIMIT if invocation_type == "Event" else SYNC_PAYLOAD_LIMIT
-    body = _read_body(environ, limit)
+    body = _read_body(environ, invocation_type)
     account, region = _caller(environ)
     name = unquote(INVOKE_PATH.match(environ["PATH_INFO"])["name"])
     target = resolve(name, qualifier, account, region)

@@ -77,3 +77,17 @@ def deploy(endpoint):
 @pytest.fixture
 def lam(deploy):
     return deploy.lam
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run if any worker process outlived the endpoints that started it."""
+    import psutil
+
+    import lambdakit.kit
+    lambdakit.kit.stop()
+    leftovers = [p for p in psutil.Process().children(recursive=True)
+                 if p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+                 and "lk_bootstrap.py" in " ".join(p.cmdline())]
+    if leftovers:
+        print(f"\nworker processes left behind: {[p.pid for p in leftovers]}")
+        session.exitstatus = 1
