@@ -91,3 +91,11 @@ def pytest_sessionfinish(session, exitstatus):
     if leftovers:
         print(f"\nworker processes left behind: {[p.pid for p in leftovers]}")
         session.exitstatus = 1
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item (the browser test screenshots failures)."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

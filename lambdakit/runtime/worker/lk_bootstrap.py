@@ -44,8 +44,12 @@ def main(argv):
     sys.path.insert(0, task_root)
     _install_guard()
     if kind == "awslambdaric":
-        from awslambdaric.__main__ import main as ric_main
-        ric_main([argv[0], handler])
+        # awslambdaric's own main, minus its per-invocation polling thread (which
+        # only lets the main thread take signals; the kit stops workers with SIGKILL).
+        from awslambdaric import bootstrap
+        from awslambdaric.lambda_runtime_client import LambdaRuntimeClient
+        client = LambdaRuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"], False)
+        bootstrap.run(handler, client)
     else:
         import importlib.util
         spec = importlib.util.spec_from_file_location("lk_pyruntime", os.path.join(HERE, "lk_pyruntime.py"))
