@@ -90,14 +90,17 @@ def _check_runtime(runtime: str | None, package_type: str | None) -> None:
 def _activate(fn: Any, flag: str) -> None:
     """Finish a create or update in the background: unpack the code, then clear ``flag``."""
     def work() -> None:
+        engine = _engine
         try:
-            engine = _engine
             if engine is not None and getattr(fn, "code_bytes", b""):
                 engine.code.unpack(fn.code_bytes, fn.code_sha_256)
-                if flag == "_lk_updating":
-                    engine.retire(FunctionVersion.from_moto(fn).function_arn, "$LATEST")
         finally:
             setattr(fn, flag, False)
+        # Old environments stop after the update is visible: an invocation in
+        # between never reuses them, because their code-and-configuration key
+        # no longer matches (Engine._acquire retires them itself).
+        if engine is not None and flag == "_lk_updating":
+            engine.retire(FunctionVersion.from_moto(fn).function_arn, "$LATEST")
     threading.Thread(target=work, daemon=True, name="lambdakit-activate").start()
 
 

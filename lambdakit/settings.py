@@ -39,13 +39,33 @@ def _env_float(name: str, default: float) -> float:
     return value
 
 
-def _default_max_environments() -> int:
-    """Live worker processes the machine can hold: about one per 64 MB of RAM, 4 to 64."""
+_CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+
+
+def memory_limit_bytes() -> int | None:
+    """The memory this process may use: the container's limit (cgroup) or the machine's RAM."""
+    limits = []
     try:
-        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        limits.append(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
     except (ValueError, OSError, AttributeError):
+        pass
+    for path in _CGROUP_LIMITS:  # Binder and other containers cap memory below the host's RAM
+        try:
+            with open(path) as f:
+                raw = f.read().strip()
+        except OSError:
+            continue
+        if raw.isdigit():
+            limits.append(int(raw))
+    return min(limits) if limits else None
+
+
+def _default_max_environments() -> int:
+    """Live worker processes the memory allows: one per 128 MB, from 4 to 64."""
+    limit = memory_limit_bytes()
+    if limit is None:
         return 16
-    return max(4, min(64, pages // (64 * 1024 * 1024)))
+    return max(4, min(64, limit // (128 * 1024 * 1024)))
 
 
 @dataclasses.dataclass

@@ -67,3 +67,15 @@ def test_report_line_format():
     warm = report_line(_record(cold=False, init_ms=None))
     assert "Init Duration" not in warm
     assert report_line(_record(status="timeout")).endswith("Status: timeout")
+
+
+def test_max_environments_follow_the_container_memory_limit(tmp_path, monkeypatch):
+    from lambdakit import settings as settings_module
+    limit = tmp_path / "memory.max"
+    limit.write_text(str(2 * 1024 ** 3) + "\n")  # a Binder pod: 2 GB
+    monkeypatch.setattr(settings_module, "_CGROUP_LIMITS", (str(limit),))
+    monkeypatch.delenv("LAMBDAKIT_MAX_ENVIRONMENTS", raising=False)
+    assert settings_module.memory_limit_bytes() == 2 * 1024 ** 3
+    assert Settings(idle_timeout=1).max_environments == 16
+    limit.write_text("max\n")  # no limit set: the machine's RAM decides
+    assert settings_module.memory_limit_bytes() > 0
