@@ -86,6 +86,36 @@ class Kit:
                             PolicyDocument=json.dumps(BASIC_LOGGING_POLICY))
         return arn
 
+    def deploy(self, name: str, source: Any, handler: str = "lambda_function.handler",
+               runtime: str = "python3.12", **config: Any) -> dict[str, Any]:
+        """Create function ``name`` from ``source``, or update it if it exists; wait until ready.
+
+        ``source`` is handler source text, a ``{file name: content}`` mapping (see
+        :func:`lambdakit.zip_code`), or the bytes of a .zip. Other keyword arguments
+        are CreateFunction settings (``Timeout=10``, ``MemorySize=256``,
+        ``Environment={"Variables": {...}}``). Re-running a cell that deploys is
+        harmless. Returns the function's configuration.
+
+        >>> kit.deploy("hello", "def handler(event, context):\n    return 'hi'\n")  # doctest: +SKIP
+        """
+        from .packaging import zip_code
+
+        code = source if isinstance(source, bytes) else zip_code(source)
+        lam = self.client("lambda")
+        fast = {"Delay": 0.05, "MaxAttempts": 1200}
+        try:
+            lam.create_function(FunctionName=name, Runtime=runtime, Handler=handler,
+                                Role=config.pop("Role", None) or self.execution_role(),
+                                Code={"ZipFile": code}, **config)
+            lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig=fast)
+        except lam.exceptions.ResourceConflictException:
+            lam.update_function_code(FunctionName=name, ZipFile=code)
+            lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig=fast)
+            lam.update_function_configuration(FunctionName=name, Runtime=runtime,
+                                              Handler=handler, **config)
+            lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig=fast)
+        return lam.get_function_configuration(FunctionName=name)
+
     def stop(self) -> None:
         """Stop the endpoint and every worker process."""
         global _running

@@ -11,6 +11,7 @@ import pytest
 from conftest import Deployer, wait_for
 
 import lambdakit
+import lambdakit.kit
 from lambdakit.server import Endpoint
 from lambdakit.settings import Settings
 
@@ -187,3 +188,13 @@ def test_no_worker_processes_survive_stop():
     for pid in pids:
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert ep.engine.environments() == []
+
+
+def test_kit_deploy_creates_then_updates(endpoint):
+    kit = lambdakit.kit.Kit(endpoint)
+    name = f"deployed-{time.monotonic_ns()}"
+    config = kit.deploy(name, "def handler(event, context):\n    return 1\n", Timeout=5)
+    assert config["State"] == "Active" and config["Timeout"] == 5
+    config = kit.deploy(name, "def handler(event, context):\n    return 2\n", Timeout=9)
+    assert config["LastUpdateStatus"] == "Successful" and config["Timeout"] == 9
+    assert json.load(kit.client("lambda").invoke(FunctionName=name)["Payload"]) == 2
