@@ -1,0 +1,138 @@
+"""The question bank, its one grading rule, the quiz widgets, progress and the dashboard."""
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from lambdakit.course import bank, dashboard, quiz
+from lambdakit.course.progress import ProgressStore
+from lambdakit.course.sections import SECTIONS
+
+
+@pytest.fixture
+def store(tmp_path):
+    return ProgressStore(tmp_path / "progress.sqlite3")
+
+
+def test_each_written_section_has_enough_questions_of_every_type():
+    for section in ("01", "02"):
+        questions = bank.load_section(section)
+        assert len(questions) >= 6
+        assert {q.type for q in questions} == set(bank.TYPES)
+        assert all(q.explanation and q.source for q in questions)
+    sources = " ".join(q.source for q in bank.load_all())
+    for check in (1, 2, 3):  # every knowledge check of the notes for sections 1 and 2
+        assert f"knowledge check {check}" in sources
+
+
+@pytest.mark.parametrize("question_id, right, wrong", [
+    ("02-async-payload", "c", "b"),
+    ("01-lambda-features", ["e", "a", "d", "b"], ["a", "b", "c", "d"]),
+    ("02-lifecycle-phases", {"x": "i", "y": "v", "z": "s"}, {"x": "v", "y": "i", "z": "s"}),
+])
+def test_check_answer(question_id, right, wrong):
+    assert bank.check_answer(question_id, right)
+    assert not bank.check_answer(question_id, wrong)
+    assert not bank.check_answer(question_id, None)
+
+
+def test_multiple_select_needs_exactly_the_right_set():
+    assert not bank.check_answer("01-lambda-features", ["a", "b", "d"])
+    assert not bank.check_answer("01-lambda-features", ["a", "b", "d", "e", "f"])
+    assert not bank.check_answer("01-lambda-features", "abde")
+
+
+GOOD = """
+  - id: q1
+    type: single
+    source: new
+    prompt: "Pick one."
+    options: {a: "A", b: "B"}
+    answer: a
+    explanation: "Because."
+"""
+
+
+@pytest.mark.parametrize("broken, message", [
+    (GOOD.replace("answer: a", "answer: z"), "answer 'z' is not among the options"),
+    (GOOD.replace('explanation: "Because."', ""), "missing explanation"),
+    (GOOD.replace("type: single", "type: essay"), "unknown type 'essay'"),
+    (GOOD + GOOD, "duplicate id"),
+    (GOOD.replace("type: single", "type: multiple").replace("answer: a", "answer: [a, b]\n    select: 3"),
+     "select is 3 but the answer has 2"),
+    (GOOD.replace("type: single", "type: multiple").replace("answer: a", "answer: [a, b]\n    select: 2"),
+     "the prompt must say 'Select TWO.'"),
+])
+def test_bank_validation_names_the_file_and_question(tmp_path, monkeypatch, broken, message):
+    (tmp_path / "09_broken.yaml").write_text('section: "09"\nquestions:' + textwrap.dedent(broken))
+    monkeypatch.setenv("LAMBDAKIT_QUIZ_BANK", str(tmp_path))
+    with pytest.raises(ValueError, match=message) as info:
+        bank.load_all()
+    assert "09_broken.yaml" in str(info.value) and "'q1'" in str(info.value)
+
+
+def test_single_choice_widget_grades_records_and_explains(store):
+    widget = quiz.question_widget(bank.get("02-async-payload"), store)
+    widget.check_button.click()
+    assert "Choose your answer first" in widget.feedback.value  # nothing chosen: nothing recorded
+    widget.selector.value = "b"
+    widget.check_button.click()
+    assert "Not quite" in widget.feedback.value and "lk-quiz-wrong" in widget.feedback._dom_classes
+    assert "256 KB to 1 MB" in widget.feedback.value  # the explanation
+    widget.selector.value = "c"  # retry
+    widget.check_button.click()
+    assert "Correct" in widget.feedback.value and "lk-quiz-correct" in widget.feedback._dom_classes
+    assert "lk-quiz-wrong" not in widget.feedback._dom_classes
+    assert store.completed("02") == {"02-async-payload"}
+    assert [r.attempts for r in store.summary() if r.section == "02"] == [2]
+
+
+def test_multiple_and_matching_widgets(store):
+    multiple = quiz.question_widget(bank.get("02-invocation-models"), store)
+    for box in multiple.selector.children:
+        box.value = box.description.startswith(("Amazon S3", "Amazon API", "Amazon SQS"))
+    multiple.check_button.click()
+    assert "lk-quiz-correct" in multiple.feedback._dom_classes
+    matching = quiz.question_widget(bank.get("02-lifecycle-phases"), store)
+    menus = [row.children[1] for row in matching.selector.children]
+    for menu, value in zip(menus, ["i", "v", "s"]):
+        menu.value = value
+    matching.check_button.click()
+    assert "lk-quiz-correct" in matching.feedback._dom_classes
+    assert store.completed("02") == {"02-invocation-models", "02-lifecycle-phases"}
+
+
+def test_quiz_widget_shows_every_question_of_a_section(store):
+    box = quiz.quiz_widget("01", store)
+    assert len(box.children) == 1 + len(bank.load_section("01"))
+
+
+def test_dashboard_bars_move_after_a_correct_answer(store):
+    board = dashboard.progress_widget(store)
+    rows = {row._dom_classes[0]: row for row in board.rows.children}
+    assert len(rows) == len(SECTIONS)
+    bar = rows["lk-progress-section-01"].children[1]
+    assert bar.value == 0 and bar.max == len(bank.load_section("01"))
+    assert "coming later" in rows["lk-progress-section-08"].children[2].value
+    store.record("01", "01-billing", True)
+    board.refresh_button.click()
+    rows = {row._dom_classes[0]: row for row in board.rows.children}
+    assert rows["lk-progress-section-01"].children[1].value == 1
+    assert "02 How Lambda runs your code" in dashboard.progress_text(store)
+
+
+def test_lab_checks_count_towards_their_section(store):
+    store.register_items("02", ["lab01-handler", "lab01-deploy"])
+    before = next(r for r in store.summary() if r.section == "02")
+    store.record("02", "lab01-handler", True, kind="lab")
+    after = next(r for r in store.summary() if r.section == "02")
+    assert after.total == before.total and after.done == before.done + 1
+    with pytest.raises(ValueError, match="kind must be one of"):
+        store.record("02", "x", True, kind="exam")
+
+
+def test_two_stores_share_one_database(tmp_path):
+    first, second = ProgressStore(tmp_path / "p.db"), ProgressStore(tmp_path / "p.db")
+    first.record("01", "01-handler", True)
+    assert second.completed("01") == {"01-handler"}
