@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 __all__ = ["BurstRow", "BurstSummary", "run_burst", "summarize", "plot_timeline",
-           "burst_explorer", "BurstExplorer"]
+           "burst_explorer", "BurstExplorer", "find_record"]
 
 #: Colours of the timeline: Init (cold start) work, handler work, cold-start marker.
 INIT_COLOR = "#f28e2b"
@@ -170,6 +170,33 @@ def run_burst(function_name: str, requests: int = 12, concurrency: int = 3,
     return [row for row in rows if row is not None]
 
 
+def find_record(request_id: str, timeout: float = 10.0) -> Any:
+    """The kit's record of one invocation, waiting up to ``timeout`` seconds for it.
+
+    A synchronous invocation is recorded before its answer comes back; an
+    asynchronous (``Event``) one only once it has run in the background, so
+    this waits for it. Raises ``LookupError`` if no record shows up in time.
+
+    >>> response = lam.invoke(FunctionName="hello", InvocationType="Event")   # doctest: +SKIP
+    >>> find_record(response["ResponseMetadata"]["RequestId"]).invocation_type  # doctest: +SKIP
+    'Event'
+    """
+    import lambdakit
+
+    kit = lambdakit.start()
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        for record in reversed(kit.records):
+            if record.request_id == request_id:
+                return record
+        if time.monotonic() >= deadline:
+            raise LookupError(f"no invocation with request id {request_id} "
+                              f"was recorded within {timeout} s")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
+
+
 def _latency_ms(row: Any) -> float:
     latency = getattr(row, "latency_ms", None)
     if latency is not None:
@@ -207,6 +234,22 @@ def _segments(row: Any) -> tuple[float, float, float]:
     return init_start, invoke_start, end
 
 
+def _show_figures_as_png() -> None:
+    """In IPython, display matplotlib Figures as PNG images (pyplot may never be imported)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return
+    from IPython.core.pylabtools import print_figure
+    from matplotlib.figure import Figure
+
+    shell.display_formatter.formatters["image/png"].for_type(
+        Figure, lambda fig: print_figure(fig, "png"))
+
+
 def plot_timeline(records: Sequence[Any], ax: Any = None, title: str | None = None) -> Any:
     """Draw a timeline: one row per execution environment, one bar per request.
 
@@ -227,6 +270,7 @@ def plot_timeline(records: Sequence[Any], ax: Any = None, title: str | None = No
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
+    _show_figures_as_png()
     ran = [row for row in records if _has_record(row)]
     environments: list[str] = []
     for row in sorted(ran, key=lambda r: _segments(r)[0]):
@@ -249,7 +293,8 @@ def plot_timeline(records: Sequence[Any], ax: Any = None, title: str | None = No
     ax.set_yticks(range(len(environments)),
                   [f"env {i + 1}  ({env[:6]})" for i, env in enumerate(environments)])
     ax.set_ylim(len(environments) - 0.5 if environments else 1, -0.75)
-    ax.set_xlim(left=0)
+    span = max(((row.end_time - origin) * 1000 for row in ran), default=1.0)
+    ax.set_xlim(-0.015 * span, 1.02 * span)
     ax.set_xlabel("milliseconds since the first request arrived")
     ax.set_ylabel("execution environment")
     ax.grid(axis="x", alpha=0.3)
