@@ -2,6 +2,10 @@
 
 ``lambdakit serve [--port N] [--host H] [--force-host]`` runs the local AWS
 endpoint until SIGINT or SIGTERM, then stops every worker it started.
+
+``lambdakit build-quizzes [--out DIR] [--section 01 ...]`` writes the question
+bank as nbgrader source notebooks (default: into ``labs``, nbgrader's source
+folder here), ready for ``nbgrader generate_assignment``.
 """
 from __future__ import annotations
 
@@ -41,6 +45,19 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _build_quizzes(args: argparse.Namespace) -> int:
+    from .course import quizbuild
+
+    try:
+        written = quizbuild.build(args.out, args.section or None)
+    except ValueError as exc:
+        print(f"lambdakit: {exc}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path}  (nbgrader generate_assignment {path.parent.name})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lambdakit",
                                      description="Local AWS Lambda for learning, with plain boto3.")
@@ -51,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--force-host", action="store_true",
                        help="allow a non-loopback --host (anyone who reaches it can run code here)")
     serve.set_defaults(run=_serve)
+    quizzes = commands.add_parser("build-quizzes",
+                                  help="write the question bank as nbgrader quiz notebooks")
+    quizzes.add_argument("--out", default="labs",
+                         help="nbgrader source folder to write into (default: labs)")
+    quizzes.add_argument("--section", action="append",
+                         help="a section id such as 01 (repeatable; default: every section)")
+    quizzes.set_defaults(run=_build_quizzes)
     return parser
 
 
