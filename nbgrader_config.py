@@ -1,0 +1,29 @@
+"""nbgrader configuration for the course: run nbgrader from the repository root.
+
+The labs are nbgrader *source* assignments: labs/<assignment>/<notebook>.ipynb, with solutions and
+hidden tests. From this folder:
+
+    nbgrader generate_assignment lab01_first_function    # -> release/lab01_first_function/
+    nbgrader autograde lab01_first_function              # submitted/<student>/... -> autograded/
+    nbgrader generate_feedback lab01_first_function      # -> feedback/<student>/...
+
+The generated folders and the gradebook (gradebook.db) are kept out of git (.gitignore).
+"""
+
+c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
+
+c.CourseDirectory.course_id = "lambdakit"
+c.CourseDirectory.source_directory = "labs"
+# The gradebook stays the default: sqlite:///<this folder>/gradebook.db
+
+# Files that a lab writes when it runs (for example with %%writefile). Running the source
+# notebook leaves the *solution* versions of them next to it: they must never be released to
+# students, nor copied over a student's own files when grading.
+c.CourseDirectory.ignore = [
+    ".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
+    "pricing.py", "order_handler.py",  # lab01_first_function
+]
+
+# Grading runs every notebook top to bottom. Starting the kit and deploying functions takes a few
+# seconds; the limit is per cell, and only guards against a submission that hangs.
+c.Execute.timeout = 120

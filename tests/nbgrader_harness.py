@@ -1,0 +1,185 @@
+"""A throw-away nbgrader course for tests: generate, submit, autograde, feedback, scores.
+
+Used by the grading round-trip tests of the labs, and reusable for any nbgrader source notebook
+(for example the quiz notebooks built from the question bank)::
+
+    course = Course.create(tmp_path, "lab01_first_function", ROOT / "labs" / "lab01_first_function")
+    course.generate_assignment()
+    course.submit("alice", course.release_notebook())
+    course.autograde()
+    assert course.scores("alice").score == 0
+
+nbgrader runs as ``sys.executable -m nbgrader ...`` in a subprocess whose working directory is
+the course, so it reads the course's own ``nbgrader_config.py`` (the repository's configuration,
+with the source folder pointed at the copy). The subprocess finds ``alembic`` next to this
+Python, imports the kit from this checkout, keeps progress in a throw-away database and ignores
+the user's Jupyter configuration. Nothing else is changed: warnings and logs reach the notebooks
+exactly as they would on an instructor's machine. A failing command fails the test with nbgrader's output.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import nbformat
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+REPO_CONFIG = ROOT / "nbgrader_config.py"
+COMMAND_TIMEOUT_S = 600
+COPY_IGNORE = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc")
+
+
+@dataclasses.dataclass(frozen=True)
+class CellScore:
+    grade_id: str
+    score: float
+    max_score: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Scores:
+    """One student's autograded result for one notebook."""
+
+    score: float
+    max_score: float
+    cells: dict[str, CellScore]
+
+
+@dataclasses.dataclass
+class Course:
+    """An nbgrader course directory holding one source assignment."""
+
+    root: pathlib.Path
+    assignment: str
+    course_id: str
+    source_directory: str
+    env: dict[str, str]
+
+    @classmethod
+    def create(cls, tmp_path: pathlib.Path, assignment: str, source: pathlib.Path, *,
+               source_directory: str = "source", course_id: str = "lambdakit-test",
+               base_config: pathlib.Path | None = REPO_CONFIG, extra_config: str = "") -> Course:
+        """A course in ``tmp_path/course`` whose assignment ``assignment`` is a copy of ``source``.
+
+        The course's nbgrader_config.py is ``base_config`` (the repository's by default), then
+        the course id and source folder of this course, then ``extra_config``.
+        """
+        root = tmp_path / "course"
+        shutil.copytree(source, root / source_directory / assignment, ignore=COPY_IGNORE)
+        config = [base_config.read_text() if base_config else "c = get_config()  # noqa: F821",
+                  "", "# Overrides for this test course",
+                  f"c.CourseDirectory.course_id = {course_id!r}",
+                  f"c.CourseDirectory.source_directory = {source_directory!r}",
+                  f"c.CourseDirectory.db_url = {'sqlite:///' + str(root / 'gradebook.db')!r}",
+                  extra_config]
+        (root / "nbgrader_config.py").write_text("\n".join(config) + "\n")
+
+        jupyter_config = tmp_path / "jupyter-config"
+        jupyter_config.mkdir(exist_ok=True)
+        env = dict(os.environ)
+        env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+        env["LAMBDAKIT_PROGRESS_DB"] = str(tmp_path / "progress.sqlite3")
+        env["JUPYTER_CONFIG_DIR"] = str(jupyter_config)
+        return cls(root, assignment, course_id, source_directory, env)
+
+    @property
+    def progress_db(self) -> pathlib.Path:
+        """Where the kit would record learner progress during nbgrader's runs."""
+        return pathlib.Path(self.env["LAMBDAKIT_PROGRESS_DB"])
+
+    # -- running nbgrader ---------------------------------------------------------------------
+
+    def nbgrader(self, *args: str) -> str:
+        """Run ``nbgrader <args>`` in the course; return its output, or fail the test showing it."""
+        command = [sys.executable, "-m", "nbgrader", *args]
+        try:
+            done = subprocess.run(command, cwd=self.root, env=self.env, capture_output=True,
+                                  text=True, timeout=COMMAND_TIMEOUT_S)
+        except subprocess.TimeoutExpired as error:
+            raise AssertionError(f"`nbgrader {' '.join(args)}` took more than {COMMAND_TIMEOUT_S} s"
+                                 f"\n--- output ---\n{error.stdout or ''}{error.stderr or ''}") from None
+        output = done.stdout + done.stderr
+        # nbgrader logs some failures (a notebook that can't be converted, ...) and still exits 0.
+        failed = done.returncode != 0 or "[ERROR]" in output or "| ERROR]" in output
+        assert not failed, (f"`nbgrader {' '.join(args)}` failed (exit status {done.returncode}) "
+                            f"in {self.root}\n--- output ---\n{output}")
+        return output
+
+    def generate_assignment(self, *options: str) -> str:
+        return self.nbgrader("generate_assignment", self.assignment, "--force", *options)
+
+    def autograde(self, student: str | None = None, *options: str) -> str:
+        """Autograde every submission of the assignment, or only ``student``'s."""
+        student_option = ["--student", student] if student else []
+        return self.nbgrader("autograde", self.assignment, *student_option, "--force", *options)
+
+    def generate_feedback(self, student: str | None = None, *options: str) -> str:
+        student_option = ["--student", student] if student else []
+        return self.nbgrader("generate_feedback", self.assignment, *student_option, "--force",
+                             *options)
+
+    # -- folders and notebooks ----------------------------------------------------------------
+
+    def folder(self, step: str, student: str | None = None) -> pathlib.Path:
+        """``source``, ``release`` (no student), or ``submitted``/``autograded``/``feedback``."""
+        if step == "source":
+            return self.root / self.source_directory / self.assignment
+        if step == "release":
+            return self.root / "release" / self.assignment
+        assert student, f"the {step} folder belongs to a student"
+        return self.root / step / student / self.assignment
+
+    def notebook_names(self) -> list[str]:
+        """The assignment's notebooks (without .ipynb), from the source folder."""
+        return sorted(path.stem for path in self.folder("source").glob("*.ipynb"))
+
+    def source_notebook(self, name: str | None = None) -> pathlib.Path:
+        return self.folder("source") / f"{name or self._only_notebook()}.ipynb"
+
+    def release_notebook(self, name: str | None = None) -> pathlib.Path:
+        return self.folder("release") / f"{name or self._only_notebook()}.ipynb"
+
+    def feedback_html(self, student: str, name: str | None = None) -> pathlib.Path:
+        return self.folder("feedback", student) / f"{name or self._only_notebook()}.html"
+
+    def submit(self, student: str, notebook: pathlib.Path | nbformat.NotebookNode,
+               name: str | None = None) -> pathlib.Path:
+        """Place ``notebook`` (a path or a notebook object) as ``student``'s submission."""
+        name = name or self._only_notebook()
+        folder = self.folder("submitted", student)
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{name}.ipynb"
+        if isinstance(notebook, nbformat.NotebookNode):
+            nbformat.write(notebook, target)
+        else:
+            shutil.copyfile(notebook, target)
+        return target
+
+    def _only_notebook(self) -> str:
+        names = self.notebook_names()
+        assert len(names) == 1, f"{self.assignment} has notebooks {names}: name the one you mean"
+        return names[0]
+
+    # -- the gradebook ------------------------------------------------------------------------
+
+    def scores(self, student: str, name: str | None = None) -> Scores:
+        """Total and per-cell scores of ``student``'s notebook, read from the gradebook."""
+        from nbgrader.api import Gradebook
+
+        name = name or self._only_notebook()
+        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}", self.course_id) as gradebook:
+            notebook = gradebook.find_submission_notebook(name, self.assignment, student)
+            cells = {grade.name: CellScore(grade.name, float(grade.score), float(grade.max_score))
+                     for grade in notebook.grades}
+            return Scores(float(notebook.score), float(notebook.max_score), cells)
+
+
+def grade_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    """The cells of ``notebook`` that carry points (nbgrader autograded tests)."""
+    return [cell for cell in notebook.cells if cell.get("metadata", {}).get("nbgrader", {}).get("grade")
+            and cell.cell_type == "code"]

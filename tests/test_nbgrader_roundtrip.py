@@ -1,0 +1,164 @@
+"""Lab 01 through nbgrader: generate, submit, autograde, feedback, with the repository's config.
+
+One throw-away course per module: the lab is released once, five submissions are graded in one
+autograde run, and the tests read the gradebook. The submissions:
+
+- ``solution``: the source notebook itself (solutions and hidden tests included): full marks;
+- ``untouched``: the release as a student receives it: zero, without crashing;
+- ``partial``: the release with only the pricing module solved: the pricing points only;
+- ``tampered-release``: the release with every test cell replaced by ``assert True``: still zero;
+- ``tampered-solution``: the solution with every test cell replaced by ``assert False``: still full.
+"""
+from __future__ import annotations
+
+import copy
+import re
+
+import nbformat
+import pytest
+
+from nbgrader_harness import ROOT, Course, grade_cells
+
+ASSIGNMENT = "lab01_first_function"
+LAB = ROOT / "labs" / ASSIGNMENT
+POINTS = {"test-quote": 2.0, "test-validation": 2.0, "test-handler-ok": 2.0,
+          "test-handler-errors": 2.0, "test-deployed": 2.0}
+# Files the lab writes as it runs. Running the source notebook leaves solution versions of them
+# next to it; the fixture plants such files to prove they are neither released nor used in grading.
+WRITTEN_FILES = ("pricing.py", "order_handler.py")
+PLANTED = "PLANTED-SOLUTION-FILE-7f3a"
+SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
+HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+
+
+def _with_grade_cells(notebook: nbformat.NotebookNode, source: str) -> nbformat.NotebookNode:
+    edited = copy.deepcopy(notebook)
+    for cell in grade_cells(edited):
+        cell.source = source
+    return edited
+
+
+def _solution_cell(notebook: nbformat.NotebookNode, grade_id: str) -> nbformat.NotebookNode:
+    return next(cell for cell in notebook.cells
+                if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    course = Course.create(tmp_path_factory.mktemp("nbgrader"), ASSIGNMENT, LAB,
+                           source_directory="labs")
+    for name in WRITTEN_FILES:
+        (course.folder("source") / name).write_text(f"# {PLANTED}\nraise SystemExit('{PLANTED}')\n")
+    course.generate_assignment()
+    return course
+
+
+@pytest.fixture(scope="module")
+def graded(course):
+    """Every submission placed, then one autograde run for all of them."""
+    source = nbformat.read(course.source_notebook(), as_version=4)
+    release = nbformat.read(course.release_notebook(), as_version=4)
+    partial = copy.deepcopy(release)
+    for index, cell in enumerate(partial.cells):
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "pricing-module":
+            partial.cells[index] = copy.deepcopy(_solution_cell(source, "pricing-module"))
+
+    course.submit("solution", course.source_notebook())
+    course.submit("untouched", course.release_notebook())
+    course.submit("partial", partial)
+    course.submit("tampered-release", _with_grade_cells(release, "assert True"))
+    course.submit("tampered-solution", _with_grade_cells(source, "assert False"))
+    output = course.autograde()
+    return course, output
+
+
+def test_the_release_has_no_solutions_and_no_hidden_tests(course):
+    released = sorted(path.name for path in course.folder("release").iterdir())
+    assert released == [f"{ASSIGNMENT}.ipynb"], \
+        f"only the notebook may be released (files the lab writes must not): {released}"
+
+    source_text = "\n".join(cell.source for cell in nbformat.read(course.source_notebook(), 4).cells)
+    release = nbformat.read(course.release_notebook(), as_version=4)
+    release_text = "\n".join(cell.source for cell in release.cells)
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+        assert marker not in release_text
+
+    # Every distinctive line of a solution or a hidden test (one that appears nowhere else in
+    # the source notebook) must be gone from the release.
+    regions = SOLUTION.findall(source_text) + HIDDEN.findall(source_text)
+    outside = SOLUTION.sub("", HIDDEN.sub("", source_text))
+    distinctive = {line.strip() for region in regions for line in region.splitlines()
+                   if len(line.strip()) >= 20 and line.strip() not in outside}
+    assert len(distinctive) > 40, "the check needs enough solution text to mean something"
+    leaked = sorted(line for line in distinctive if line in release_text)
+    assert not leaked, f"solution or hidden-test lines in the release: {leaked}"
+
+    solution_cells = [cell for cell in release.cells
+                      if cell.get("metadata", {}).get("nbgrader", {}).get("solution")]
+    assert [cell.metadata.nbgrader.grade_id for cell in solution_cells] == \
+        ["pricing-module", "handler-module", "call-function"]
+    assert release_text.count("# YOUR CODE HERE\n    raise NotImplementedError()") == \
+        len(SOLUTION.findall(source_text)) == 4
+    assert all(not cell.get("outputs") for cell in release.cells if cell.cell_type == "code")
+
+    tests = {cell.metadata.nbgrader.grade_id: cell.metadata.nbgrader for cell in grade_cells(release)}
+    assert {grade_id: meta.points for grade_id, meta in tests.items()} == POINTS
+    assert all(meta.locked for meta in tests.values())
+
+
+def test_the_solution_scores_full_marks(graded):
+    course, output = graded
+    scores = course.scores("solution")
+    not_full = {cell.grade_id: cell.score for cell in scores.cells.values()
+                if cell.score != cell.max_score}
+    assert not not_full, f"solution cells below full marks: {not_full}\n--- autograde ---\n{output}"
+    assert set(scores.cells) == set(POINTS)
+    assert (scores.score, scores.max_score) == (10.0, 10.0)
+
+
+def test_the_untouched_release_scores_zero_without_crashing(graded):
+    course, output = graded
+    scores = course.scores("untouched")
+    assert (scores.score, scores.max_score) == (0.0, 10.0), output
+    assert all(cell.score == 0 for cell in scores.cells.values())
+    # It really ran: every test cell failed because of the stubs (no timeout, no dead kernel).
+    autograded = nbformat.read(course.folder("autograded", "untouched") / f"{ASSIGNMENT}.ipynb", 4)
+    errors = [[f"{output.ename}: {output.evalue}" for output in cell.outputs
+               if output.output_type == "error"] for cell in grade_cells(autograded)]
+    assert len(errors) == len(POINTS)
+    assert all(len(cell) == 1 and "NotImplementedError" in cell[0] for cell in errors), errors
+
+
+def test_points_are_per_step(graded):
+    course, _output = graded
+    scores = course.scores("partial")
+    assert {grade_id: cell.score for grade_id, cell in scores.cells.items()} == {
+        "test-quote": 2.0, "test-validation": 2.0, "test-handler-ok": 0.0,
+        "test-handler-errors": 0.0, "test-deployed": 0.0}
+
+
+def test_edited_test_cells_are_graded_by_the_original_tests(graded):
+    course, output = graded
+    assert course.scores("tampered-release").score == 0.0, output
+    assert course.scores("tampered-solution").score == 10.0, output
+    autograded = nbformat.read(
+        course.folder("autograded", "tampered-release") / f"{ASSIGNMENT}.ipynb", 4)
+    assert all(cell.source != "assert True" for cell in grade_cells(autograded))
+    assert any("BEGIN HIDDEN TESTS" in cell.source for cell in grade_cells(autograded)), \
+        "the hidden tests run during grading"
+
+
+def test_feedback_is_generated(graded):
+    course, _output = graded
+    course.generate_feedback()  # every student at once: one nbgrader start-up, not two
+    solved = course.feedback_html("solution").read_text()
+    untouched = course.feedback_html("untouched").read_text()
+    assert "Score: 10.0 / 10.0" in solved
+    assert "Score: 0.0 / 10.0" in untouched
+    assert "test-deployed" in solved and "NotImplementedError" in untouched
+
+
+def test_grading_records_no_progress(graded):
+    course, _output = graded
+    assert not course.progress_db.exists(), \
+        "running a submission under nbgrader must not write to the learner progress database"
