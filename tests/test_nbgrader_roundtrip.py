@@ -114,6 +114,13 @@ def test_the_solution_scores_full_marks(graded):
     assert not not_full, f"solution cells below full marks: {not_full}\n--- autograde ---\n{output}"
     assert set(scores.cells) == set(POINTS)
     assert (scores.score, scores.max_score) == (10.0, 10.0)
+    # nbgrader gives 0 to a test cell that writes to stderr: no cell of the solution does.
+    autograded = nbformat.read(course.folder("autograded", "solution") / f"{ASSIGNMENT}.ipynb", 4)
+    noisy = {index: output.get("text") or output.get("ename")
+             for index, cell in enumerate(autograded.cells) if cell.cell_type == "code"
+             for output in cell.outputs
+             if output.output_type == "error" or output.get("name") == "stderr"}
+    assert not noisy, f"cells with errors or stderr output while grading: {noisy}"
 
 
 def test_the_untouched_release_scores_zero_without_crashing(graded):
