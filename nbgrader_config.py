@@ -3,17 +3,21 @@
 The labs are nbgrader *source* assignments: labs/<assignment>/<notebook>.ipynb, with solutions and
 hidden tests. From this folder:
 
-    nbgrader generate_assignment lab01_first_function    # -> release/lab01_first_function/
+    nbgrader generate_assignment lab01_first_function    # -> assignments/lab01_first_function/
     nbgrader autograde lab01_first_function              # submitted/<student>/... -> autograded/
     nbgrader generate_feedback lab01_first_function      # -> feedback/<student>/...
 
-The generated folders and the gradebook (gradebook.db) are kept out of git (.gitignore).
+The released labs in assignments/ are committed (learners open those); the other generated
+folders and the gradebook (gradebook.db) are kept out of git (.gitignore).
 """
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
 c.CourseDirectory.course_id = "lambdakit"
 c.CourseDirectory.source_directory = "labs"
+# The released labs (no solutions, no hidden tests) are what learners open, so they are committed
+# under assignments/; tests/test_nbgrader_roundtrip.py checks they match a fresh release.
+c.CourseDirectory.release_directory = "assignments"
 # The gradebook stays the default: sqlite:///<this folder>/gradebook.db
 
 # Files that a lab writes when it runs (for example with %%writefile). Running the source

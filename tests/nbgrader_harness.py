@@ -74,6 +74,7 @@ class Course:
                   "", "# Overrides for this test course",
                   f"c.CourseDirectory.course_id = {course_id!r}",
                   f"c.CourseDirectory.source_directory = {source_directory!r}",
+                  "c.CourseDirectory.release_directory = 'release'",
                   f"c.CourseDirectory.db_url = {'sqlite:///' + str(root / 'gradebook.db')!r}",
                   extra_config]
         (root / "nbgrader_config.py").write_text("\n".join(config) + "\n")

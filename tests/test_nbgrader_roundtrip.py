@@ -169,3 +169,18 @@ def test_grading_records_no_progress(graded):
     course, _output = graded
     assert not course.progress_db.exists(), \
         "running a submission under nbgrader must not write to the learner progress database"
+
+
+def test_the_committed_learner_copy_is_the_current_release(course):
+    """Learners open assignments/ (nbgrader's release folder, committed): it must be what
+    `nbgrader generate_assignment` makes from the source today, never a hand-edited copy."""
+    committed = ROOT / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    assert committed.exists(), "run `nbgrader generate_assignment lab01_first_function` and commit it"
+
+    def shape(path):
+        notebook = nbformat.read(path, as_version=4)
+        return [(cell.cell_type, cell.source, cell.metadata.get("nbgrader")) for cell in notebook.cells]
+
+    assert shape(committed) == shape(course.release_notebook()), (
+        f"{committed.relative_to(ROOT)} is stale: run `nbgrader generate_assignment "
+        f"{ASSIGNMENT} --force` from the repository root and commit the result")
