@@ -8,6 +8,9 @@ with the same code, HTTP status and message form as against real Lambda::
     ├── InvalidRequestContentException    400  User
     ├── InvalidParameterValueException    400  User
     ├── ValidationException               400  User
+    ├── AccessDeniedException             403  User   (also UnrecognizedClientException,
+    │                                               ExpiredTokenException,
+    │                                               MissingAuthenticationTokenException)
     ├── ResourceNotFoundException         404  User
     ├── ResourceConflictException         409  User
     ├── RequestEntityTooLargeException    413  User   (botocore models it as
@@ -16,7 +19,8 @@ with the same code, HTTP status and message form as against real Lambda::
     └── ServiceException                  500  Service
 
 The body is ``{"Type": ..., "message": ...}`` plus any extra fields, and the
-code travels in the ``x-amzn-ErrorType`` header, as Lambda does it.
+code travels in the ``x-amzn-ErrorType`` header, as Lambda does it. The 403s
+come from AWS's authorization layer in front of Lambda and carry only ``Message``.
 """
 from __future__ import annotations
 
@@ -55,6 +59,33 @@ class InvalidParameterValueException(LambdaError):
 
 class ValidationException(LambdaError):
     code, status, kind = "ValidationException", 400, "User"
+
+
+class AccessDeniedException(LambdaError):
+    """The caller is not allowed to perform the action (see :mod:`lambdakit.permissions`)."""
+
+    code, status, kind = "AccessDeniedException", 403, "User"
+
+    def body(self) -> bytes:
+        return json.dumps({"Message": self.message}).encode()
+
+
+class UnrecognizedClientException(AccessDeniedException):
+    """The access key (or its session token) is not one the account knows."""
+
+    code = "UnrecognizedClientException"
+
+
+class MissingAuthenticationTokenException(AccessDeniedException):
+    """The request is not signed at all."""
+
+    code = "MissingAuthenticationTokenException"
+
+
+class ExpiredTokenException(AccessDeniedException):
+    """The temporary credentials' session token has expired."""
+
+    code = "ExpiredTokenException"
 
 
 class ResourceNotFoundException(LambdaError):

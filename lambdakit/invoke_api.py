@@ -1,9 +1,10 @@
 """The Lambda ``Invoke`` operation, answered without going through moto's HTTP layer.
 
 ``POST /2015-03-31/functions/{FunctionName}/invocations`` is the one call a
-learner makes most, so it has a direct path: find the function version in
-moto's store, check the request as AWS checks it, run it in the engine, and
-answer with the status codes, headers and error shapes AWS uses.
+learner makes most, so it has a direct path: authenticate the caller, check the
+request as AWS checks it, authorize it (:mod:`lambdakit.permissions`), find the
+function version in moto's store, run it in the engine, and answer with the
+status codes, headers and error shapes AWS uses.
 """
 from __future__ import annotations
 
@@ -34,7 +35,6 @@ INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
 _FUNCTION_ARN = re.compile(
     r"^(?:arn:(?P<partition>aws[a-zA-Z-]*):lambda:(?P<region>[a-z0-9-]+):)?"
     r"(?:(?P<account>\d{12}):function:)?(?P<name>[a-zA-Z0-9_-]+)(?::(?P<qualifier>[a-zA-Z0-9$_-]+))?$")
-_CREDENTIAL = re.compile(r"Credential=(?P<key>[^/]+)/\d{8}/(?P<region>[^/]+)/")
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
@@ -48,27 +48,22 @@ class Target:
         self.executed_version = executed_version
 
 
-def _caller(environ: dict[str, Any]) -> tuple[str, str]:
-    """(account, region) of the signed request."""
-    match = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
-    if not match:
-        return ACCOUNT_ID, REGION
-    from moto.iam.models import get_account_id_from
-    return get_account_id_from(match["key"]), match["region"]
+class FunctionRef:
+    """What ``FunctionName`` (+ ``Qualifier``) names, before looking it up."""
+
+    def __init__(self, name: str, account: str, region: str, qualifier: str | None):
+        self.name, self.account, self.region, self.qualifier = name, account, region, qualifier
+        self.base_arn = f"arn:aws:lambda:{region}:{account}:function:{name}"
+        self.invoked_arn = f"{self.base_arn}:{qualifier}" if qualifier else self.base_arn
 
 
 def _not_found(arn: str) -> ResourceNotFoundException:
     return ResourceNotFoundException(f"Function not found: {arn}")
 
 
-def resolve(raw_name: str, qualifier: str | None, account: str, region: str) -> Target:
-    """Find the version that ``FunctionName`` (+ ``Qualifier``) names, as Lambda does.
-
-    Accepts a name, a partial ARN (``123456789012:function:name``) or a full ARN,
-    each optionally qualified; an alias with a RoutingConfig picks a version by weight.
-    """
-    from moto.awslambda.models import lambda_backends
-
+def function_ref(raw_name: str, qualifier: str | None, account: str, region: str) -> FunctionRef:
+    """Parse a name, a partial ARN (``123456789012:function:name``) or a full ARN, each optionally
+    qualified, as Lambda does; ``account`` and ``region`` are the caller's defaults."""
     match = _FUNCTION_ARN.match(raw_name)
     if not match:
         raise ValidationException(
@@ -76,18 +71,27 @@ def resolve(raw_name: str, qualifier: str | None, account: str, region: str) -> 
             "satisfy constraint: Member must satisfy regular expression pattern: "
             r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?"
             r"(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?")
-    name = match["name"]
-    region = match["region"] or region
-    account = match["account"] or account
     derived = match["qualifier"]
     if derived and qualifier and derived != qualifier:
         raise InvalidParameterValueException(
             "The derived qualifier from the function name does not match the specified qualifier.")
-    qualifier = derived or qualifier
-    base_arn = f"arn:aws:lambda:{region}:{account}:function:{name}"
-    qualified_arn = f"{base_arn}:{qualifier}" if qualifier else base_arn
+    return FunctionRef(match["name"], match["account"] or account, match["region"] or region,
+                       derived or qualifier)
 
-    storage = lambda_backends[account][region]._lambdas
+
+def resolve(raw_name: str | FunctionRef, qualifier: str | None = None, account: str = ACCOUNT_ID,
+            region: str = REGION) -> Target:
+    """Find the version that ``FunctionName`` (+ ``Qualifier``) names, as Lambda does.
+
+    An alias with a RoutingConfig picks a version by weight.
+    """
+    from moto.awslambda.models import lambda_backends
+
+    ref = raw_name if isinstance(raw_name, FunctionRef) else function_ref(
+        raw_name, qualifier, account, region)
+    name, qualifier = ref.name, ref.qualifier
+    base_arn, qualified_arn = ref.base_arn, ref.invoked_arn
+    storage = lambda_backends[ref.account][ref.region]._lambdas
     group = storage._functions.get(name)
     if not group or group.get("latest") is None:
         raise _not_found(qualified_arn)
@@ -170,6 +174,8 @@ def _read_body(environ: dict[str, Any], invocation_type: str) -> bytes:
 def invoke(engine: Engine, environ: dict[str, Any],
            request_id: str) -> tuple[int, list[tuple[str, str]], bytes]:
     """Answer one Invoke request with ``engine``: (HTTP status, headers, body)."""
+    from . import permissions
+
     query = parse_qs(environ.get("QUERY_STRING", ""))
     qualifier = (query.get("Qualifier") or [None])[0]
     invocation_type = environ.get("HTTP_X_AMZ_INVOCATION_TYPE") or "RequestResponse"
@@ -183,9 +189,11 @@ def invoke(engine: Engine, environ: dict[str, Any],
             f"1 validation error detected: Value '{log_type}' at 'logType' failed to satisfy "
             "constraint: Member must satisfy enum value set: [None, Tail]")
     body = _read_body(environ, invocation_type)
-    account, region = _caller(environ)
+    caller, region = permissions.caller_from_environ(environ)
     name = unquote(INVOKE_PATH.match(environ["PATH_INFO"])["name"])
-    target = resolve(name, qualifier, account, region)
+    ref = function_ref(name, qualifier, caller.account, region)
+    permissions.authorize_invoke(caller, ref.invoked_arn, request_id=request_id)
+    target = resolve(ref)
     if getattr(target.fn, "_lk_pending", False):
         raise ResourceConflictException(
             "The operation cannot be performed at this time. "
@@ -236,5 +244,5 @@ def app(engine: Engine, environ: dict[str, Any], start_response: StartResponse) 
 
 
 _PHRASES = {200: "OK", 202: "Accepted", 204: "No Content", 400: "Bad Request",
-            404: "Not Found", 409: "Conflict", 413: "Request Entity Too Large",
+            403: "Forbidden", 404: "Not Found", 409: "Conflict", 413: "Request Entity Too Large",
             429: "Too Many Requests", 500: "Internal Server Error"}

@@ -40,6 +40,8 @@ class Kit:
 
     account_id = ACCOUNT_ID
     region = REGION
+    #: a second account for cross-account lessons: ``kit.session(account_id=kit.other_account_id)``
+    other_account_id = "111122223333"
 
     def __init__(self, endpoint: Endpoint):
         self.endpoint = endpoint
@@ -47,22 +49,60 @@ class Kit:
         self.engine = endpoint.engine
 
     def session(self, access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY,
-                session_token: str | None = None) -> Any:
-        """A boto3 session with the kit's (dummy) credentials and region."""
+                session_token: str | None = None, *, account_id: str | None = None) -> Any:
+        """A boto3 session with the kit's (dummy) credentials and region.
+
+        ``account_id`` gives the administrator (root user) of that account instead:
+        ``kit.session(account_id=kit.other_account_id)`` acts from a second account.
+        """
         import boto3
+        if account_id is not None:
+            from .permissions_callers import root_credentials
+            access_key, secret_key = root_credentials(account_id)
+            session_token = None
         return boto3.session.Session(aws_access_key_id=access_key,
                                      aws_secret_access_key=secret_key,
                                      aws_session_token=session_token, region_name=self.region)
 
-    def client(self, service: str, **kwargs: Any) -> Any:
-        """A boto3 client for ``service`` bound to the kit's endpoint."""
+    def client(self, service: str, *, account_id: str | None = None, **kwargs: Any) -> Any:
+        """A boto3 client for ``service`` bound to the kit's endpoint (as ``account_id``'s root)."""
         kwargs.setdefault("endpoint_url", self.url)
-        return self.session().client(service, **kwargs)
+        return self.session(account_id=account_id).client(service, **kwargs)
 
-    def resource(self, service: str, **kwargs: Any) -> Any:
-        """A boto3 resource for ``service`` bound to the kit's endpoint."""
+    def resource(self, service: str, *, account_id: str | None = None, **kwargs: Any) -> Any:
+        """A boto3 resource for ``service`` bound to the kit's endpoint (``account_id``'s root)."""
         kwargs.setdefault("endpoint_url", self.url)
-        return self.session().resource(service, **kwargs)
+        return self.session(account_id=account_id).resource(service, **kwargs)
+
+    def explain_invoke(self, function_name: str, qualifier: str | None = None, *,
+                       session: Any = None, principal: str | None = None,
+                       source_arn: str | None = None, source_account: str | None = None) -> Any:
+        """Would ``session`` (default: the administrator) be allowed to invoke it, and why?
+
+        Returns a :class:`lambdakit.permissions.Decision` (``.allowed``, ``.reason``,
+        ``.deciding`` statements); it prints, and renders in a notebook, as an
+        explanation. ``principal="s3.amazonaws.com"`` asks about an AWS service
+        acting for ``source_arn`` / ``source_account`` instead. Nothing is run.
+
+        >>> kit.explain_invoke("orders", session=alice)              # doctest: +SKIP
+        """
+        from .permissions import explain_invoke
+
+        key = token = None
+        region = self.region
+        if session is not None:
+            creds = session.get_credentials().get_frozen_credentials()
+            key, token, region = creds.access_key, creds.token, session.region_name or region
+        return explain_invoke(function_name, qualifier, access_key=key, session_token=token,
+                              principal=principal, source_arn=source_arn,
+                              source_account=source_account, region=region)
+
+    def explain_last_denial(self) -> Any:
+        """The :class:`~lambdakit.permissions.Decision` behind the latest AccessDeniedException."""
+        from .permissions import recent_denials
+
+        denials = recent_denials()
+        return denials[-1] if denials else None
 
     @property
     def records(self) -> list[Any]:

@@ -220,3 +220,6 @@ def _patch_moto() -> None:
             _engine.retire(arn, None if not qualifier else str(fn.version))
 
     backend_cls.delete_function = delete_function
+
+    from . import permissions_moto
+    permissions_moto.patch()  # function policies scoped per function, version and alias
