@@ -54,7 +54,7 @@ class Decision:
     action: str
     resource: str
     reason: str
-    deciding: list[StatementResult]  # the Deny that won, or the Allows that count
+    deciding: list[StatementResult]  # the Denies that won, or the Allows that count; [] if implicit
     results: list[StatementResult]  # every statement that names the action
     message: str | None = None  # AWS's AccessDeniedException message when denied
     request_id: str | None = None
@@ -87,7 +87,7 @@ class Decision:
         lines += [f"  decided by: {result.describe()}" for result in self.deciding]
         others = [r for r in self.results if self.outcome(r) != "decided"]
         if others:
-            lines.append("  also considered:")
+            lines.append("  also considered:" if self.deciding else "  considered:")
             lines += [f"    - {r.describe()}: {self.outcome(r)}" for r in others]
         if self.message:
             lines.append(f"  AWS error:  AccessDeniedException: {self.message}")
@@ -221,11 +221,10 @@ def _verdict(caller: Caller, resource: str, exists: bool,
     if not identity:
         side = "the function's resource-based policy allows, but " if granted else ""
         return make(False, f"Cross-account: {side}no identity-based policy of the caller "
-                           "allows it.", granted,
-                    _denied_message(caller, resource, IDENTITY, False))
+                           "allows it.", [], _denied_message(caller, resource, IDENTITY, False))
     return make(False, "Cross-account: the caller's identity-based policy allows, but no "
                        "resource-based statement of the function allows the caller's account.",
-                identity, _denied_message(caller, resource, RESOURCE, False))
+                [], _denied_message(caller, resource, RESOURCE, False))
 
 
 def caller_from_environ(environ: dict[str, Any]) -> tuple[Caller, str]:
