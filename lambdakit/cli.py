@@ -3,6 +3,9 @@
 ``lambdakit serve [--port N] [--host H] [--force-host]`` runs the local AWS
 endpoint until SIGINT or SIGTERM, then stops every worker it started.
 
+``lambdakit course [JUPYTER OPTIONS]`` opens the course: JupyterLab on the start
+page, serving the repository on loopback.
+
 ``lambdakit build-quizzes [--out DIR] [--section 01 ...]`` writes the question
 bank as nbgrader source notebooks (default: into ``labs``, nbgrader's source
 folder here), ready for ``nbgrader generate_assignment``.
@@ -10,6 +13,8 @@ folder here), ready for ``nbgrader generate_assignment``.
 from __future__ import annotations
 
 import argparse
+import os
+import pathlib
 import signal
 import sys
 import threading
@@ -58,6 +63,51 @@ def _build_quizzes(args: argparse.Namespace) -> int:
     return 0
 
 
+COURSE_ROOT = pathlib.Path(__file__).resolve().parent.parent
+START_PAGE = "lessons/00_start_here.ipynb"
+ROOT_OPTIONS = ("--ServerApp.root_dir", "--root-dir", "--notebook-dir")
+
+
+def _given(options: list[str], *names: str) -> bool:
+    return any(option.split("=", 1)[0] in names for option in options)
+
+
+def course_command(jupyter_options: list[str]) -> list[str]:
+    """The command that opens the course: JupyterLab on the start page, on loopback.
+
+    Options after ``lambdakit course`` go to JupyterLab (``--port 9999``,
+    ``--no-browser`` ...) and replace these defaults where they overlap. Jupyter
+    refuses to run as root unless told to; the course is for one learner on
+    loopback, so as root it is told to. Run it from :data:`COURSE_ROOT`.
+    """
+    command = [sys.executable, "-m", "jupyter", "lab", START_PAGE]
+    if not _given(jupyter_options, "--ip", "--ServerApp.ip"):
+        command.append("--ServerApp.ip=127.0.0.1")
+    if not _given(jupyter_options, *ROOT_OPTIONS):  # serve the whole course, not just lessons/
+        command.append(f"--ServerApp.root_dir={COURSE_ROOT}")
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in jupyter_options:
+        command.append("--allow-root")
+    return command + jupyter_options
+
+
+def _course(args: argparse.Namespace) -> int:
+    # JupyterLab finds the start page relative to the working folder: the course's root,
+    # or the folder the learner serves instead (--ServerApp.root_dir=...)
+    given = [o.split("=", 1)[1] for o in args.jupyter_options
+             if o.split("=", 1)[0] in ROOT_OPTIONS and "=" in o]
+    root = pathlib.Path(given[-1]) if given else COURSE_ROOT
+    if not (root / START_PAGE).exists():
+        print(f"lambdakit: the course is not here: {root / START_PAGE} is missing "
+              "(install the kit from the course repository: pip install -e .)", file=sys.stderr)
+        return 2
+    command = course_command(args.jupyter_options)
+    os.chdir(root)
+    if os.name == "posix":  # become JupyterLab, so Ctrl-C and signals reach it directly
+        os.execv(sys.executable, command)
+    import subprocess
+    return subprocess.call(command)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lambdakit",
                                      description="Local AWS Lambda for learning, with plain boto3.")
@@ -68,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--force-host", action="store_true",
                        help="allow a non-loopback --host (anyone who reaches it can run code here)")
     serve.set_defaults(run=_serve)
+    course = commands.add_parser("course", help="open the course in JupyterLab (start page)",
+                                 description="Open the course: JupyterLab on the start page. "
+                                 "Other options are passed to JupyterLab.")
+    course.set_defaults(run=_course, jupyter_options=[])
     quizzes = commands.add_parser("build-quizzes",
                                   help="write the question bank as nbgrader quiz notebooks")
     quizzes.add_argument("--out", default="labs",
@@ -79,5 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "course":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if extra:
+        args.jupyter_options = extra
     return args.run(args)

@@ -73,8 +73,9 @@ def jupyterlab(tmp_path_factory):
            "JUPYTER_DATA_DIR": str(root / "jupyter-data"), "JUPYTER_RUNTIME_DIR": str(root / "rt")}
     log = open(root / "jupyterlab.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
-         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+        # the README's way in: `lambdakit course` (JupyterLab on the start page, on loopback),
+        # here serving a copy of the lessons on a free port
+        [sys.executable, "-m", "lambdakit", "course", "--no-browser", f"--ServerApp.port={port}",
          f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
          f"--LabApp.user_settings_dir={root / 'lab-settings'}",
          "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
