@@ -10,20 +10,11 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from test_permissions_invoke import (ACCOUNT, HANDLER, NO_IDENTITY, NO_RESOURCE, User, denied,
                                      fn_arn, invoke_policy, not_authorized, unique)
+from test_permissions_invoke import kit, orders  # noqa: F401 (shared fixtures)
 
 OTHER = "111122223333"
 TRUST_ACCOUNT = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}
-
-
-@pytest.fixture
-def kit(deploy):
-    return deploy.session
-
-
-@pytest.fixture
-def orders(deploy):
-    return deploy.create(HANDLER, name=unique("orders"))
 
 
 def test_other_account_session_is_that_accounts_administrator(kit):
