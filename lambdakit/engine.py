@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import collections
 import dataclasses
+import logging
 import math
 import os
 import threading
@@ -19,11 +20,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from . import identity, safety, telemetry
+from .concurrency_limits import ConcurrencyLimits
+from .errors import TooManyRequestsException
 from .functions import CodeStore, FunctionVersion
 from .runtime.environment import (ExecutionEnvironment, Invocation, LaunchSpec, Outcome,
                                   python_command)
 from .runtime.pool import EnvironmentPool
 from .settings import LOG_TAIL_BYTES, Settings
+
+log = logging.getLogger("lambdakit")
 
 
 @dataclasses.dataclass
@@ -84,6 +89,7 @@ class Engine:
         self._pools: dict[str, EnvironmentPool] = {}
         self._current_key: dict[tuple[str, str], str] = {}
         self._cond = threading.Condition()
+        self.limits = ConcurrencyLimits(self.settings.account_concurrency)
         self._live = 0
         self._closed = False
         self._events = ThreadPoolExecutor(max_workers=self.settings.max_environments,
@@ -98,6 +104,15 @@ class Engine:
                request_id: str | None = None) -> InvokeResult:
         """Run one invocation synchronously and return its result."""
         request_id = request_id or str(uuid.uuid4())
+        grant = self._admit(fn, invoked_arn)  # or 429 TooManyRequestsException
+        try:
+            return self._run(fn, code_dir, payload, invoked_arn, client_context,
+                             invocation_type, request_id)
+        finally:
+            self.limits.release(fn.account_id, fn.region, grant)
+
+    def _run(self, fn: FunctionVersion, code_dir: str, payload: bytes, invoked_arn: str,
+             client_context: str | None, invocation_type: str, request_id: str) -> InvokeResult:
         start_time = time.time()
         pool, env = self._acquire(fn, code_dir)
         inv = Invocation(request_id=request_id, payload=payload or b"{}",
@@ -123,11 +138,34 @@ class Engine:
             executed_version=fn.version, log_result=base64.b64encode(tail).decode(),
             record=record)
 
+    def _admit(self, fn: FunctionVersion, invoked_arn: str) -> Any:
+        """The concurrency rules' grant for one invocation of ``fn`` (see :mod:`.concurrency_limits`)."""
+        parts = invoked_arn.split(":")
+        qualifier = parts[7] if len(parts) > 7 else "$LATEST"  # the alias or version invoked
+        with self._cond:  # a warm start reuses an environment: no scaling token needed
+            pool = self._pools.get(fn.key)
+            warm = bool(pool is not None and pool.idle)
+        return self.limits.admit(fn.account_id, fn.region, fn.name, qualifier, warm=warm)
+
     def invoke_event(self, fn: FunctionVersion, code_dir: str, payload: bytes,
                      invoked_arn: str, request_id: str | None = None) -> Future:
-        """Queue an asynchronous (``Event``) invocation; it runs in the background."""
-        return self._events.submit(self.invoke, fn, code_dir, payload, invoked_arn, None,
-                                   "Event", request_id or str(uuid.uuid4()))
+        """Queue an asynchronous (``Event``) invocation; it runs in the background.
+
+        Unfinished: AWS retries a throttled event with backoff for up to six hours;
+        the kit logs it and drops it.
+        """
+        request_id = request_id or str(uuid.uuid4())
+
+        def run() -> InvokeResult | None:
+            try:
+                return self.invoke(fn, code_dir, payload, invoked_arn, None, "Event", request_id)
+            except TooManyRequestsException as throttle:
+                log.warning("lambdakit: event %s for %s was throttled (%s) and dropped: the kit "
+                            "does not retry throttled events yet", request_id, fn.name,
+                            throttle.extra.get("Reason"))
+                return None
+
+        return self._events.submit(run)
 
     def environments(self) -> list[dict[str, Any]]:
         """The live execution environments: function key, id, state, invocations, pid."""

@@ -239,8 +239,13 @@ def app(engine: Engine, environ: dict[str, Any], start_response: StartResponse) 
     if not isinstance(body, bytes):
         body = bytes(body)
     headers.append(("Content-Length", str(len(body))))
-    start_response(f"{status} {_PHRASES.get(status, '')}", headers)
+    start_response(status_line(status), headers)
     return [body]
+
+
+def status_line(status: int) -> str:
+    """The WSGI status line for an HTTP status code ("429 Too Many Requests")."""
+    return f"{status} {_PHRASES.get(status, '')}"
 
 
 _PHRASES = {200: "OK", 202: "Accepted", 204: "No Content", 400: "Bad Request",

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from . import invoke_api, motohooks, safety
+from . import concurrency_api, invoke_api, motohooks, safety
 from .engine import Engine
 from .settings import Settings
 
@@ -34,6 +34,8 @@ def _front_app(moto_app: Callable[..., Iterable[bytes]], endpoint: Endpoint) -> 
     def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         if environ["REQUEST_METHOD"] == "POST" and invoke_api.INVOKE_PATH.match(environ["PATH_INFO"]):
             return invoke_api.app(endpoint.engine, environ, start_response)
+        if concurrency_api.handles(environ):
+            return concurrency_api.app(moto_app, endpoint.engine.limits, environ, start_response)
         return moto_app(environ, start_response)
     return app
 

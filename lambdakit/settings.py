@@ -79,6 +79,8 @@ class Settings:
         (``LAMBDAKIT_WORKER``).
     max_environments: live worker processes across all functions; beyond it,
         invocations wait for one to free up (``LAMBDAKIT_MAX_ENVIRONMENTS``).
+    account_concurrency: the account's concurrency limit, 1,000 as on a new AWS
+        account; a lesson may lower it to see throttles (``LAMBDAKIT_ACCOUNT_CONCURRENCY``).
     """
 
     idle_timeout: float = dataclasses.field(
@@ -88,6 +90,8 @@ class Settings:
     max_environments: int = dataclasses.field(
         default_factory=lambda: int(os.environ.get("LAMBDAKIT_MAX_ENVIRONMENTS") or 0)
         or _default_max_environments())
+    account_concurrency: int = dataclasses.field(
+        default_factory=lambda: int(os.environ.get("LAMBDAKIT_ACCOUNT_CONCURRENCY") or 1000))
 
     def __post_init__(self) -> None:
         self.idle_timeout = float(self.idle_timeout)
@@ -97,3 +101,5 @@ class Settings:
             raise ValueError(f"worker must be one of {WORKER_KINDS}, got {self.worker!r}")
         if self.max_environments < 1:
             raise ValueError(f"max_environments must be at least 1, got {self.max_environments}")
+        if self.account_concurrency < 1:
+            raise ValueError(f"account_concurrency must be at least 1, got {self.account_concurrency}")

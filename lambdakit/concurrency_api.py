@@ -1,0 +1,137 @@
+"""The Lambda API operations about concurrency that moto lacks or does not enforce.
+
+- ``GetAccountSettings`` (moto has no route): the account's limits and usage, with
+  ``UnreservedConcurrentExecutions`` following every reservation.
+- ``PutFunctionConcurrency`` / ``DeleteFunctionConcurrency``: checked against the
+  rules (the unreserved minimum of 100) before moto stores them, then enforced on
+  every Invoke by :mod:`lambdakit.concurrency_limits`.
+- ``DeleteFunction``: the function's reservation returns to the shared pool.
+
+Everything else about these requests (storage, GetFunctionConcurrency, GetFunction's
+``Concurrency``) stays moto's.
+"""
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any, Callable, Iterable
+from urllib.parse import parse_qs, unquote
+
+from .errors import InvalidRequestContentException, LambdaError, ServiceException
+from .invoke_api import function_ref, status_line
+
+ACCOUNT_SETTINGS_PATH = re.compile(r"^/2016-08-19/account-settings/?$")
+CONCURRENCY_PATH = re.compile(r"^/2017-10-31/functions/(?P<name>[^/]+)/concurrency/?$")
+FUNCTION_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/?$")
+
+#: Lambda's fixed storage quotas, as GetAccountSettings reports them (bytes).
+CODE_STORAGE_LIMITS = {"TotalCodeSize": 80530636800, "CodeSizeUnzipped": 262144000,
+                       "CodeSizeZipped": 52428800}
+
+WsgiApp = Callable[[dict[str, Any], Any], Iterable[bytes]]
+
+
+def handles(environ: dict[str, Any]) -> bool:
+    """True for the requests this module answers or watches."""
+    method, path = environ["REQUEST_METHOD"], environ["PATH_INFO"]
+    return ((method == "GET" and bool(ACCOUNT_SETTINGS_PATH.match(path)))
+            or (method in ("PUT", "DELETE") and bool(CONCURRENCY_PATH.match(path)))
+            or (method == "DELETE" and bool(FUNCTION_PATH.match(path))))
+
+
+def _caller(environ: dict[str, Any]) -> tuple[str, str]:
+    from .permissions import caller_from_environ
+
+    caller, region = caller_from_environ(environ)
+    return caller.account, region
+
+
+def _account_usage(account: str, region: str) -> dict[str, int]:
+    from moto.awslambda.models import lambda_backends
+
+    functions = list(lambda_backends[account][region].list_functions())
+    return {"TotalCodeSize": sum(int(getattr(fn, "code_size", 0) or 0) for fn in functions),
+            "FunctionCount": len(functions)}
+
+
+def _json(status: int, payload: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+    body = b"" if payload is None else json.dumps(payload).encode()
+    return status, [("Content-Type", "application/json")], body
+
+
+def _pass_through(moto_app: WsgiApp, environ: dict[str, Any],
+                  body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Let moto answer the request (whose body was already read); return its response."""
+    import io
+
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    answer: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        answer.update(status=int(status.split()[0]), headers=list(headers))
+
+    chunks = moto_app(environ, start_response)
+    try:
+        content = b"".join(chunks)
+    finally:
+        getattr(chunks, "close", lambda: None)()
+    return answer["status"], answer["headers"], content
+
+
+def respond(moto_app: WsgiApp, limits: Any, environ: dict[str, Any]
+            ) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Answer (or watch) one request: (HTTP status, headers, body)."""
+    method, path = environ["REQUEST_METHOD"], environ["PATH_INFO"]
+    account, region = _caller(environ)
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+
+    if ACCOUNT_SETTINGS_PATH.match(path):
+        return _json(200, {"AccountLimit": {**CODE_STORAGE_LIMITS,
+                                            **limits.account_settings(account, region)},
+                           "AccountUsage": _account_usage(account, region)})
+
+    concurrency = CONCURRENCY_PATH.match(path)
+    if concurrency:
+        ref = function_ref(unquote(concurrency["name"]), None, account, region)
+        reserved = None
+        if method == "PUT":
+            try:
+                reserved = json.loads(body or b"{}")["ReservedConcurrentExecutions"]
+            except (ValueError, KeyError, TypeError):
+                raise InvalidRequestContentException(
+                    "Could not parse request body into json: ReservedConcurrentExecutions "
+                    "is required") from None
+            limits.check_reserved(ref.account, ref.region, ref.name, reserved)
+        status, headers, content = _pass_through(moto_app, environ, body)
+        if status < 300:  # moto found the function and stored the setting: enforce it
+            limits.set_reserved(ref.account, ref.region, ref.name, reserved)
+        return status, headers, content
+
+    function = FUNCTION_PATH.match(path)
+    status, headers, content = _pass_through(moto_app, environ, body)
+    if function and status < 300 and not parse_qs(environ.get("QUERY_STRING", "")).get("Qualifier"):
+        ref = function_ref(unquote(function["name"]), None, account, region)
+        limits.remove_function(ref.account, ref.region, ref.name)
+    return status, headers, content
+
+
+def app(moto_app: WsgiApp, limits: Any, environ: dict[str, Any],
+        start_response: Any) -> Iterable[bytes]:
+    """WSGI application for the requests :func:`handles` accepts."""
+    request_id = str(uuid.uuid4())
+    try:
+        status, headers, body = respond(moto_app, limits, environ)
+    except LambdaError as error:
+        status, headers, body = error.status, error.headers(request_id), error.body()
+    except Exception as exc:  # a kit fault: report it as AWS reports its own
+        error = ServiceException(f"lambdakit internal error: {exc}")
+        status, headers, body = error.status, error.headers(request_id), error.body()
+    headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+    if not any(k.lower() == "x-amzn-requestid" for k, _ in headers):
+        headers.append(("x-amzn-RequestId", request_id))
+    headers.append(("Content-Length", str(len(body))))
+    start_response(status_line(status), headers)
+    return [body]
