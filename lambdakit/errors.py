@@ -21,6 +21,7 @@ with the same code, HTTP status and message form as against real Lambda::
 The body is ``{"Type": ..., "message": ...}`` plus any extra fields, and the
 code travels in the ``x-amzn-ErrorType`` header, as Lambda does it. The 403s
 come from AWS's authorization layer in front of Lambda and carry only ``Message``.
+Checks that run inside moto's request handling raise them through :func:`as_moto`.
 """
 from __future__ import annotations
 
@@ -113,3 +114,16 @@ class TooManyRequestsException(LambdaError):
 
 class ServiceException(LambdaError):
     code, status, kind = "ServiceException", 500, "Service"
+
+
+def as_moto(error: LambdaError) -> Exception:
+    """``error`` in the form moto's HTTP layer renders (for checks that run inside moto).
+
+    Same status, ``x-amzn-ErrorType`` and body as :mod:`lambdakit.invoke_api` sends.
+    """
+    from moto.core.exceptions import JsonRESTError
+
+    rendered = JsonRESTError(error.code, error.message)
+    rendered.code = error.status
+    rendered.description = error.body().decode()
+    return rendered

@@ -12,6 +12,10 @@ code in Docker. :func:`install` changes that in one place per concern:
   package is unpacked in the background, so boto3's ``function_active_v2`` and
   ``function_updated_v2`` waiters work.
 * Updates and DeleteFunction retire the execution environments of the old code.
+* CreateFunction / UpdateFunctionConfiguration(Role=...): the execution role
+  must exist and trust ``lambda.amazonaws.com``, and a caller other than the
+  account's root user needs the lambda action and ``iam:PassRole``
+  (:mod:`lambdakit.permissions_roles`); a refused request changes nothing.
 
 The HTTP Invoke operation has its own fast path (:mod:`lambdakit.invoke_api`)
 that shares :func:`code_dir` and the engine with these hooks.
@@ -87,6 +91,17 @@ def _check_runtime(runtime: str | None, package_type: str | None) -> None:
         raise _invalid(message)
 
 
+def _check_role(role: Any, account: str) -> None:
+    """Lambda's checks of an execution role, raised in moto's error form."""
+    from .errors import LambdaError, as_moto
+    from .permissions_roles import check_execution_role
+
+    try:
+        check_execution_role(role, account)
+    except LambdaError as error:
+        raise as_moto(error) from None
+
+
 def _activate(fn: Any, flag: str) -> None:
     """Finish a create or update in the background: unpack the code, then clear ``flag``."""
     def work() -> None:
@@ -156,6 +171,7 @@ def _patch_moto() -> None:
     @functools.wraps(original_create)
     def create_function(self: Any, spec: dict[str, Any]) -> Any:
         _check_runtime(spec.get("Runtime"), spec.get("PackageType"))
+        _check_role(spec.get("Role"), self.account_id)
         fn = original_create(self, spec)
         latest = self._lambdas.get_function_by_name_or_arn_with_qualifier(fn.function_name)
         if not is_valid_zip(latest.code_bytes):
@@ -173,6 +189,8 @@ def _patch_moto() -> None:
     def update_configuration(self: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
         if "Runtime" in config_updates:
             _check_runtime(config_updates["Runtime"], self.package_type)
+        if "Role" in config_updates:
+            _check_role(config_updates["Role"], self.account_id)
         self._lk_updating = True
         config = original_update_configuration(self, config_updates)
         _activate(self, "_lk_updating")
@@ -223,3 +241,16 @@ def _patch_moto() -> None:
 
     from . import permissions_moto
     permissions_moto.patch()  # function policies scoped per function, version and alias
+
+    from moto.awslambda import responses
+
+    from .permissions_roles import ACTIONS, authorize_request
+
+    for operation in ACTIONS:  # who may create / reconfigure, and pass the role
+        def authorized(self: Any, *, _original: Any = getattr(responses.LambdaResponse, operation),
+                       _operation: str = operation) -> Any:
+            authorize_request(self, _operation)
+            return _original(self)
+
+        functools.update_wrapper(authorized, getattr(responses.LambdaResponse, operation))
+        setattr(responses.LambdaResponse, operation, authorized)

@@ -36,7 +36,7 @@ from .permissions_policy import IDENTITY, RESOURCE, PolicySource, StatementResul
 from .settings import ACCESS_KEY, ACCOUNT_ID, REGION
 
 __all__ = ["Decision", "explain_invoke", "authorize_invoke", "caller_from_environ",
-           "root_credentials", "recent_denials"]
+           "caller_from_headers", "root_credentials", "recent_denials"]
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,10 @@ class Decision:
     reason: str
     deciding: list[StatementResult]  # the Denies that won, or the Allows that count; [] if implicit
     results: list[StatementResult]  # every statement that names the action
-    message: str | None = None  # AWS's AccessDeniedException message when denied
+    message: str | None = None  # AWS's error message when denied
     request_id: str | None = None
+    error: str = "AccessDeniedException"  # the error code a refusal answers with
+    note: str | None = None  # the evaluation rule, when it is not Invoke's
 
     @property
     def cross_account(self) -> bool:
@@ -65,6 +67,8 @@ class Decision:
 
     @property
     def rule(self) -> str:
+        if self.note:
+            return self.note
         if self.caller.is_service:
             return "AWS service caller: only the function's resource-based policy is consulted."
         if self.cross_account:
@@ -90,7 +94,7 @@ class Decision:
             lines.append("  also considered:" if self.deciding else "  considered:")
             lines += [f"    - {r.describe()}: {self.outcome(r)}" for r in others]
         if self.message:
-            lines.append(f"  AWS error:  AccessDeniedException: {self.message}")
+            lines.append(f"  AWS error:  {self.error}: {self.message}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -105,7 +109,7 @@ class Decision:
             f"<td>{e(r.effect)}</td><td>{e(self.outcome(r))}</td></tr>" for r in self.results)
         table = ("<table><tr><th>policy type</th><th>policy</th><th>Sid</th><th>Effect</th>"
                  f"<th>result</th></tr>{rows}</table>")
-        error = (f"<p><code>AccessDeniedException: {e(self.message)}</code></p>"
+        error = (f"<p><code>{e(self.error)}: {e(self.message)}</code></p>"
                  if self.message else "")
         return (f"<div><b style='color:{color}'>{word}</b> <code>{e(self.action)}</code> on "
                 f"<code>{e(self.resource)}</code><br>caller: "
@@ -113,11 +117,13 @@ class Decision:
                 f"{e(self.reason)}{table if rows else ''}{error}</div>")
 
 
-def _denied_message(caller: Caller, resource: str, kind: str, explicit: bool) -> str:
-    head = f"User: {caller.arn} is not authorized to perform: {ACTION} on resource: {resource}"
+def denied_message(caller: Caller, resource: str, kind: str, explicit: bool,
+                   action: str = ACTION) -> str:
+    """AWS's AccessDenied message: ``User: ... is not authorized to perform: ...``."""
+    head = f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource}"
     if explicit:
         return f"{head} with an explicit deny in {'an' if kind == IDENTITY else 'a'} {kind} policy"
-    return f"{head} because no {kind} policy allows the {ACTION} action"
+    return f"{head} because no {kind} policy allows the {action} action"
 
 
 def _resource_source(statement: dict[str, Any]) -> PolicySource:
@@ -158,13 +164,18 @@ class _LazyContext:
 
 
 def decide(caller: Caller, resource: str, *, exists: bool, statements: Iterable[dict[str, Any]],
-           source_arn: str | None = None, source_account: str | None = None) -> Decision:
-    """Evaluate every policy that speaks for ``caller`` and for the function at ``resource``."""
+           source_arn: str | None = None, source_account: str | None = None,
+           action: str = ACTION) -> Decision:
+    """Evaluate every policy that speaks for ``caller`` and for the function at ``resource``.
+
+    ``exists=False`` (Invoke of a function that does not exist) names the resource-based
+    policy in an implicit denial, as Lambda does; other actions pass ``exists=True``.
+    """
     context: Any = _LazyContext(lambda: request_context(caller, source_arn, source_account))
     results: list[StatementResult] = []
 
     def consider(statement: dict[str, Any], source: PolicySource) -> None:
-        result = evaluate(statement, source, ACTION, resource, context, caller)
+        result = evaluate(statement, source, action, resource, context, caller)
         if result is not None:
             results.append(result)
 
@@ -180,21 +191,21 @@ def decide(caller: Caller, resource: str, *, exists: bool, statements: Iterable[
                 consider(statement, source)
     for statement in statements:
         consider(statement, _resource_source(statement))
-    return _verdict(caller, resource, exists, results)
+    return _verdict(caller, resource, exists, results, action)
 
 
-def _verdict(caller: Caller, resource: str, exists: bool,
-             results: list[StatementResult]) -> Decision:
+def _verdict(caller: Caller, resource: str, exists: bool, results: list[StatementResult],
+             action: str = ACTION) -> Decision:
     """AWS's evaluation logic over the decided statements; names one policy type when denied."""
     def make(allowed: bool, reason: str, deciding: list[StatementResult],
              message: str | None = None) -> Decision:
-        return Decision(allowed, caller, ACTION, resource, reason, deciding, results, message)
+        return Decision(allowed, caller, action, resource, reason, deciding, results, message)
 
     applying = [r for r in results if r.applies]
     denies = [r for r in applying if r.effect == "Deny"]
     if denies:
         return make(False, "An explicit Deny applies; it overrides every Allow.", denies,
-                    _denied_message(caller, resource, denies[0].source.kind, True))
+                    denied_message(caller, resource, denies[0].source.kind, True, action))
     identity = [r for r in applying if r.source.kind == IDENTITY and r.effect == "Allow"]
     granted = [r for r in applying if r.source.kind == RESOURCE and r.effect == "Allow"]
     direct = [r for r in granted if not r.delegated]
@@ -205,7 +216,7 @@ def _verdict(caller: Caller, resource: str, exists: bool,
         if granted:
             return make(True, "The function's resource-based policy allows the service.", granted)
         return make(False, "No resource-based statement allows this service.", [],
-                    _denied_message(caller, resource, RESOURCE, False))
+                    denied_message(caller, resource, RESOURCE, False, action))
     if caller.account == resource.split(":")[4]:
         if identity or direct:
             return make(True, "Allowed: one Allow is enough within the account.", identity + direct)
@@ -214,17 +225,18 @@ def _verdict(caller: Caller, resource: str, exists: bool,
         kind = IDENTITY if exists else RESOURCE
         return make(False, "No identity-based or resource-based statement allows it (implicit "
                            "deny)." + delegated_note, [],
-                    _denied_message(caller, resource, kind, False))
+                    denied_message(caller, resource, kind, False, action))
     if identity and granted:
         return make(True, "Both sides allow: the caller's identity-based policy and the "
                           "function's resource-based policy.", identity + granted)
     if not identity:
         side = "the function's resource-based policy allows, but " if granted else ""
         return make(False, f"Cross-account: {side}no identity-based policy of the caller "
-                           "allows it.", [], _denied_message(caller, resource, IDENTITY, False))
+                           "allows it.", [],
+                    denied_message(caller, resource, IDENTITY, False, action))
     return make(False, "Cross-account: the caller's identity-based policy allows, but no "
                        "resource-based statement of the function allows the caller's account.",
-                [], _denied_message(caller, resource, RESOURCE, False))
+                [], denied_message(caller, resource, RESOURCE, False, action))
 
 
 def caller_from_environ(environ: dict[str, Any]) -> tuple[Caller, str]:
@@ -243,6 +255,14 @@ def caller_from_environ(environ: dict[str, Any]) -> tuple[Caller, str]:
     return caller_for_key(key, token), region
 
 
+def caller_from_headers(headers: Any, query_string: str = "") -> tuple[Caller, str]:
+    """:func:`caller_from_environ` for a request moto hands over (its ``headers``)."""
+    return caller_from_environ({
+        "HTTP_AUTHORIZATION": headers.get("Authorization") or "",
+        "HTTP_X_AMZ_SECURITY_TOKEN": headers.get("X-Amz-Security-Token"),
+        "QUERY_STRING": query_string})
+
+
 def authorize_invoke(caller: Caller, resource: str, *, request_id: str | None = None) -> Decision:
     """Raise AccessDeniedException unless ``caller`` may invoke ``resource`` (the invoked ARN)."""
     _, _, _, region, account, _, name, *_ = resource.split(":")
@@ -258,8 +278,17 @@ def authorize_invoke(caller: Caller, resource: str, *, request_id: str | None = 
     raise AccessDeniedException(decision.message or "")
 
 
+def record_denial(decision: Decision) -> None:
+    """Keep a refusal for :func:`recent_denials` (and ``kit.explain_last_denial()``)."""
+    _denials.append(decision)
+
+
 def recent_denials() -> list[Decision]:
-    """The latest refused Invoke requests of this process, oldest first (at most 50)."""
+    """The latest refused requests of this process, oldest first (at most 50).
+
+    Invoke, and CreateFunction / UpdateFunctionConfiguration refused for their
+    execution role (:mod:`lambdakit.permissions_roles`).
+    """
     return list(_denials)
 
 
