@@ -104,11 +104,14 @@ def _trust_policy(role_arn: str) -> tuple[str, dict[str, Any]] | None:
     return role.name, document if isinstance(document, dict) else {}
 
 
-def explain_role(role_arn: str) -> Decision:
+def explain_role(role_arn: str, account: str | None = None) -> Decision:
     """Can Lambda assume ``role_arn`` (exists, trust policy allows lambda.amazonaws.com)?
 
     Returns a :class:`~lambdakit.permissions.Decision` for ``sts:AssumeRole`` by the
-    Lambda service principal; nothing is created or changed.
+    Lambda service principal; nothing is created or changed. The request carries
+    ``aws:SourceAccount`` = ``account`` (the function's account; default: the
+    role's), so the usual confused-deputy condition on it works; ``aws:SourceArn``
+    is not sent.
     """
     caller = service(LAMBDA_SERVICE)
 
@@ -124,7 +127,7 @@ def explain_role(role_arn: str) -> Decision:
                     [], [])
     name, document = found
     source = PolicySource(RESOURCE, f"trust policy of role {name}")
-    context = request_context(caller)
+    context = request_context(caller, source_account=account or role_arn.split(":")[4])
     results = []
     body = document.get("Statement", [])
     for statement in body if isinstance(body, list) else [body]:
@@ -150,7 +153,7 @@ def check_execution_role(role: Any, account: str) -> None:
     role_arn = check_role_format(role)
     if role_arn.split(":")[4] != account:
         raise AccessDeniedException(CROSS_ACCOUNT)
-    decision = explain_role(role_arn)
+    decision = explain_role(role_arn, account)
     if not decision.allowed:
         record_denial(decision)
         log.info("execution role refused\n%s", decision)

@@ -132,6 +132,16 @@ def test_trust_condition_must_hold(kit, lam):
     lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig=WAIT)
 
 
+def test_trust_may_require_the_functions_account(kit, lam):
+    mine = make_role(kit, allow_service(Condition={
+        "StringEquals": {"aws:SourceAccount": ACCOUNT}}))
+    name = create(lam, mine)
+    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig=WAIT)
+    theirs = make_role(kit, allow_service(Condition={
+        "StringEquals": {"aws:SourceAccount": kit.other_account_id}}))
+    cannot_assume(lambda: create(lam, theirs))
+
+
 def test_explicit_deny_in_trust_policy_wins(kit, lam):
     role = make_role(kit, allow_service(), {"Effect": "Deny", "Action": "sts:AssumeRole",
                                             "Principal": {"Service": "lambda.amazonaws.com"}})
