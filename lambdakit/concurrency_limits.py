@@ -47,6 +47,13 @@ class ConcurrencyLimits:
             raise TooManyRequestsException(decision.message, **decision.error_fields())
         return decision
 
+    def usage(self, account: str, region: str, function: str) -> dict[str, int]:
+        """Invocations running now: of ``function``, of the account, of unreserved functions."""
+        with self._lock:
+            model = self._model(account, region)
+            return {"function": model.function_in_flight(function), "account": model.in_flight,
+                    "unreserved": model.unreserved_in_flight}
+
     def release(self, account: str, region: str, grant: Grant) -> None:
         """The invocation ``grant`` admitted has ended."""
         with self._lock:

@@ -23,6 +23,7 @@ from . import identity, safety, telemetry
 from .concurrency_limits import ConcurrencyLimits
 from .errors import TooManyRequestsException
 from .functions import CodeStore, FunctionVersion
+from .metrics import MetricPublisher
 from .runtime.environment import (ExecutionEnvironment, Invocation, LaunchSpec, Outcome,
                                   python_command)
 from .runtime.pool import EnvironmentPool
@@ -90,6 +91,7 @@ class Engine:
         self._current_key: dict[tuple[str, str], str] = {}
         self._cond = threading.Condition()
         self.limits = ConcurrencyLimits(self.settings.account_concurrency)
+        self.metrics = MetricPublisher()
         self._live = 0
         self._closed = False
         self._events = ThreadPoolExecutor(max_workers=self.settings.max_environments,
@@ -104,10 +106,20 @@ class Engine:
                request_id: str | None = None) -> InvokeResult:
         """Run one invocation synchronously and return its result."""
         request_id = request_id or str(uuid.uuid4())
-        grant = self._admit(fn, invoked_arn)  # or 429 TooManyRequestsException
+        parts = invoked_arn.split(":")
+        qualifier = parts[7] if len(parts) > 7 else None  # the alias or version invoked
+        grant = self._admit(fn, qualifier)  # or 429 TooManyRequestsException
         try:
-            return self._run(fn, code_dir, payload, invoked_arn, client_context,
-                             invocation_type, request_id)
+            usage = self.limits.usage(fn.account_id, fn.region, fn.name)
+            result = self._run(fn, code_dir, payload, invoked_arn, client_context,
+                               invocation_type, request_id)
+            self.metrics.invocation(fn.account_id, fn.region, fn.name, qualifier,
+                                    duration_ms=result.record.duration_ms,
+                                    error=result.function_error is not None,
+                                    concurrent=usage["function"])
+            self.metrics.account(fn.account_id, fn.region, concurrent=usage["account"],
+                                 unreserved=usage["unreserved"])
+            return result
         finally:
             self.limits.release(fn.account_id, fn.region, grant)
 
@@ -138,14 +150,17 @@ class Engine:
             executed_version=fn.version, log_result=base64.b64encode(tail).decode(),
             record=record)
 
-    def _admit(self, fn: FunctionVersion, invoked_arn: str) -> Any:
+    def _admit(self, fn: FunctionVersion, qualifier: str | None) -> Any:
         """The concurrency rules' grant for one invocation of ``fn`` (see :mod:`.concurrency_limits`)."""
-        parts = invoked_arn.split(":")
-        qualifier = parts[7] if len(parts) > 7 else "$LATEST"  # the alias or version invoked
         with self._cond:  # a warm start reuses an environment: no scaling token needed
             pool = self._pools.get(fn.key)
             warm = bool(pool is not None and pool.idle)
-        return self.limits.admit(fn.account_id, fn.region, fn.name, qualifier, warm=warm)
+        try:
+            return self.limits.admit(fn.account_id, fn.region, fn.name, qualifier or "$LATEST",
+                                     warm=warm)
+        except TooManyRequestsException:
+            self.metrics.throttle(fn.account_id, fn.region, fn.name, qualifier)
+            raise
 
     def invoke_event(self, fn: FunctionVersion, code_dir: str, payload: bytes,
                      invoked_arn: str, request_id: str | None = None) -> Future:

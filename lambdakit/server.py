@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from . import concurrency_api, invoke_api, motohooks, safety
+from . import concurrency_api, invoke_api, moto_cloudwatch, motohooks, safety
 from .engine import Engine
 from .settings import Settings
 
@@ -81,6 +81,7 @@ class Endpoint:
         safety.isolate_process(self.url)
         self.engine = Engine(self.url, self.settings)
         motohooks.install(self.engine)
+        moto_cloudwatch.install()
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
                                         name="lambdakit-endpoint")
         self._thread.start()

@@ -5,6 +5,7 @@ itself (as against AWS), which would hide it.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 
@@ -49,6 +50,18 @@ def burst(lam, name, count, release):
     for thread in threads:
         thread.start()
     return threads, statuses, throttles
+
+
+def statistic(deploy, metric, statistic, dimensions):
+    """One statistic of an AWS/Lambda metric over the last few minutes (None if no data)."""
+    now = dt.datetime.now(dt.timezone.utc)
+    points = deploy.client("cloudwatch").get_metric_statistics(
+        Namespace="AWS/Lambda", MetricName=metric, Statistics=[statistic],
+        Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
+        StartTime=now - dt.timedelta(minutes=5), EndTime=now + dt.timedelta(minutes=1),
+        Period=600)["Datapoints"]
+    return sum(p[statistic] for p in points) if statistic == "Sum" else (
+        max((p[statistic] for p in points), default=None))
 
 
 def unreserved(lam):
@@ -100,7 +113,25 @@ def test_reserved_concurrency_throttles_exactly_the_excess(deploy, tmp_path):
         assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
         assert error["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
         assert error["Type"] == "User"
+    # CloudWatch tells the same story, as Lambda publishes it
+    by_name = {"FunctionName": name}
+    assert statistic(deploy, "Throttles", "Sum", by_name) == 3
+    assert statistic(deploy, "Invocations", "Sum", by_name) == 2
+    assert statistic(deploy, "ConcurrentExecutions", "Maximum", by_name) == 2
+    assert statistic(deploy, "Errors", "Sum", by_name) == 0
     lam.delete_function(FunctionName=name)
+
+
+def test_metrics_of_a_version_carry_the_resource_dimension(deploy, lam):
+    name = deploy.create("def handler(event, context):\n    raise ValueError('no')\n")
+    version = lam.publish_version(FunctionName=name)["Version"]
+    lam.invoke(FunctionName=name, Qualifier=version)
+    lam.invoke(FunctionName=name)
+    assert statistic(deploy, "Invocations", "Sum", {"FunctionName": name}) == 2
+    assert statistic(deploy, "Errors", "Sum", {"FunctionName": name}) == 2
+    assert statistic(deploy, "Invocations", "Sum",
+                     {"FunctionName": name, "Resource": f"{name}:{version}"}) == 1
+    assert statistic(deploy, "Duration", "Maximum", {"FunctionName": name}) > 0
 
 
 def test_reserved_zero_throttles_everything_until_deleted(deploy, tmp_path):
@@ -136,3 +167,28 @@ def test_the_account_limit_throttles_unreserved_functions(tmp_path):
         lam.delete_function(FunctionName=name)
     finally:
         endpoint.stop()
+
+
+def test_metric_queries_match_dimensions_exactly_as_on_aws(deploy):
+    cloudwatch = deploy.client("cloudwatch")
+    namespace = "Shop/" + dt.datetime.now().strftime("%H%M%S%f")
+    cloudwatch.put_metric_data(Namespace=namespace, MetricData=[
+        {"MetricName": "Orders", "Value": 1},
+        {"MetricName": "Orders", "Value": 10, "Dimensions": [{"Name": "Store", "Value": "a"}]},
+        {"MetricName": "Orders", "Value": 100, "Dimensions": [
+            {"Name": "Store", "Value": "a"}, {"Name": "Till", "Value": "1"}]}])
+    now = dt.datetime.now(dt.timezone.utc)
+
+    def total(dimensions):
+        points = cloudwatch.get_metric_statistics(
+            Namespace=namespace, MetricName="Orders", Statistics=["Sum"], Dimensions=dimensions,
+            StartTime=now - dt.timedelta(minutes=5), EndTime=now + dt.timedelta(minutes=1),
+            Period=600)["Datapoints"]
+        return sum(p["Sum"] for p in points)
+
+    assert total([]) == 1
+    assert total([{"Name": "Store", "Value": "a"}]) == 10
+    assert total([{"Name": "Till", "Value": "1"}, {"Name": "Store", "Value": "a"}]) == 100
+    # ListMetrics still filters by containment, as on AWS
+    listed = cloudwatch.list_metrics(Namespace=namespace, Dimensions=[{"Name": "Store"}])["Metrics"]
+    assert len(listed) == 2

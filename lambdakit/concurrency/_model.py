@@ -214,6 +214,16 @@ class ConcurrencyModel:
         """Invocations running now, across the account."""
         return sum(f.in_flight for f in self._functions.values())
 
+    @property
+    def unreserved_in_flight(self) -> int:
+        """On-demand invocations of functions without reserved concurrency running now."""
+        return self._unreserved_busy
+
+    def function_in_flight(self, function: str) -> int:
+        """Invocations of ``function`` running now (all versions and aliases)."""
+        f = self._functions.get(function)
+        return 0 if f is None else f.in_flight
+
     # -- invocations ------------------------------------------------------------------
     def try_acquire(self, function: str, qualifier: str = "$LATEST", now: float | None = None, *,
                     warm: bool = False) -> Grant | Throttle:

@@ -1,0 +1,90 @@
+"""Lambda's CloudWatch metrics (namespace ``AWS/Lambda``), published as Lambda publishes them.
+
+Per invocation: ``Invocations``, ``Errors``, ``Duration`` (ms) and
+``ConcurrentExecutions`` (the function's in-flight count, read with the
+``Maximum`` statistic); per refused invocation: ``Throttles``; account-wide:
+``ConcurrentExecutions`` and ``UnreservedConcurrentExecutions``. Function
+metrics carry the ``FunctionName`` dimension, and also ``FunctionName`` +
+``Resource`` (``name:qualifier``) when a version or alias was invoked, as on AWS.
+
+Values are aggregated per minute (Lambda's resolution) into one statistic set
+per metric and dimension set, so memory stays flat however many invocations
+run, and the numbers are readable at once with ``get_metric_statistics``::
+
+    cloudwatch.get_metric_statistics(
+        Namespace="AWS/Lambda", MetricName="Throttles", Statistics=["Sum"],
+        Dimensions=[{"Name": "FunctionName", "Value": "orders"}],
+        StartTime=now - timedelta(minutes=5), EndTime=now + timedelta(minutes=1), Period=60)
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+NAMESPACE = "AWS/Lambda"
+Dimensions = tuple[tuple[str, str], ...]
+
+
+def dimension_sets(function: str, qualifier: str | None) -> list[Dimensions]:
+    """The dimension sets a function's metric is published under.
+
+    >>> dimension_sets("orders", "live")
+    [(('FunctionName', 'orders'),), (('FunctionName', 'orders'), ('Resource', 'orders:live'))]
+    """
+    sets: list[Dimensions] = [(("FunctionName", function),)]
+    if qualifier:
+        sets.append((("FunctionName", function), ("Resource", f"{function}:{qualifier}")))
+    return sets
+
+
+class MetricPublisher:
+    """Adds data points to the local CloudWatch, one aggregate per minute and series."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._series: dict[tuple[Any, ...], Any] = {}
+
+    def add(self, account: str, region: str, name: str, value: float, unit: str,
+            dimensions: Dimensions = ()) -> None:
+        """Add one data point of metric ``name`` to the current minute."""
+        from moto.cloudwatch.models import cloudwatch_backends
+        from moto.core.utils import utcnow
+
+        backend = cloudwatch_backends[account][region]
+        minute = utcnow().replace(second=0, microsecond=0)
+        key = (id(backend), minute, name, dimensions)  # a reset backend is a new object
+        with self._lock:
+            datum = self._series.get(key)
+            if datum is not None:
+                datum.sum += value
+                datum.sample_count += 1
+                datum.min, datum.max = min(datum.min, value), max(datum.max, value)
+                return
+            if len(self._series) > 4096:  # old minutes: their data stays in CloudWatch
+                self._series = {k: v for k, v in self._series.items() if k[1] == minute}
+            backend.put_metric_data(NAMESPACE, [{
+                "MetricName": name, "Timestamp": minute, "Unit": unit,
+                "Dimensions": [{"Name": n, "Value": v} for n, v in dimensions],
+                "StatisticValues": {"SampleCount": 1, "Sum": value, "Minimum": value,
+                                    "Maximum": value}}])
+            self._series[key] = backend.metric_data[-1]
+
+    def invocation(self, account: str, region: str, function: str, qualifier: str | None, *,
+                   duration_ms: float, error: bool, concurrent: int) -> None:
+        """One invocation ended: Invocations, Errors, Duration, ConcurrentExecutions."""
+        for dims in dimension_sets(function, qualifier):
+            self.add(account, region, "Invocations", 1, "Count", dims)
+            self.add(account, region, "Errors", 1 if error else 0, "Count", dims)
+            self.add(account, region, "Duration", duration_ms, "Milliseconds", dims)
+            self.add(account, region, "ConcurrentExecutions", concurrent, "Count", dims)
+
+    def throttle(self, account: str, region: str, function: str, qualifier: str | None) -> None:
+        """One invocation was refused with a 429: Throttles."""
+        for dims in dimension_sets(function, qualifier):
+            self.add(account, region, "Throttles", 1, "Count", dims)
+
+    def account(self, account: str, region: str, *, concurrent: int, unreserved: int) -> None:
+        """Account-wide concurrency: invocations running, and those of functions without reserved
+        concurrency (``UnreservedConcurrentExecutions`` counts use, not the pool's size)."""
+        self.add(account, region, "ConcurrentExecutions", concurrent, "Count")
+        self.add(account, region, "UnreservedConcurrentExecutions", unreserved, "Count")
