@@ -92,8 +92,9 @@ def quiz_widget(section: str, store: ProgressStore | None = None) -> Any:
     import ipywidgets as widgets
 
     questions = bank.load_section(section)
-    header = widgets.HTML(f"<h3>Knowledge check: {html.escape(title(section))}</h3>"
-                          f"<p>{len(questions)} questions. Your answers are saved to your progress.</p>")
+    note = (f"{len(questions)} questions. Your answers are saved to your progress." if questions
+            else "Questions for this section are coming soon.")
+    header = widgets.HTML(f"<h3>Knowledge check: {html.escape(title(section))}</h3><p>{note}</p>")
     return widgets.VBox([header] + [question_widget(q, store) for q in questions])
 
 
