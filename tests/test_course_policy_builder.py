@@ -156,6 +156,19 @@ def test_session_of_a_service_is_refused(lab):
         lab.try_invoke("user", "version")
 
 
+def test_a_new_lab_removes_what_an_earlier_one_left(deploy):
+    name = deploy.create(HANDLER)
+    first = PolicyLab(name, kit=deploy.session)
+    first.apply(Grant("service", "resource"))
+    first.apply(Grant("user", "resource", resource="alias"))
+    deploy.lam.add_permission(FunctionName=name, StatementId="mine", Principal=SERVICE,
+                              Action="lambda:InvokeFunction")
+    second = PolicyLab(name, kit=deploy.session)
+    assert not second.try_invoke("user", "alias").allowed
+    policy = json.loads(deploy.lam.get_policy(FunctionName=name)["Policy"])
+    assert [s["Sid"] for s in policy["Statement"]] == ["mine"]  # not the lab's: kept
+
+
 def test_the_alias_is_created_once(deploy):
     name = deploy.create(HANDLER)
     PolicyLab(name, kit=deploy.session)

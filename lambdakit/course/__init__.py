@@ -8,6 +8,7 @@ Importing this package loads nothing heavy; each module imports what it needs.
 * :mod:`.quiz` knowledge checks as widgets with instant feedback
 * :mod:`.dashboard` progress bars for the start page
 * :mod:`.timeline` and :mod:`.events` live demonstrations for lessons 01 and 02
+* :mod:`.attempt` one AWS call, its success or AWS's error, without raising (lesson 03)
 * :mod:`.policy_builder` one policy statement: built, applied and tried as its principal (lesson 03)
 * :mod:`.cost_calculator` and :mod:`.power_tuning` what a function costs, and what memory buys (lesson 05)
 * :mod:`.restaurant` the restaurant analogy for concurrency, played by the real rules (lesson 05)

@@ -145,7 +145,8 @@ class PolicyLab:
     The IAM users the lab needs (one in this account, one in the second account)
     are created the first time they are used, each with an access key. Every
     statement the lab writes has a Sid starting with ``builder-`` and the lab's
-    own id, so :meth:`reset` removes exactly what it added.
+    own id, so :meth:`reset` removes exactly what it added; a new lab first
+    removes the resource-based statements earlier labs left on the function.
     """
 
     def __init__(self, function_name: str, alias: str = "live", kit: Any = None):
@@ -166,6 +167,21 @@ class PolicyLab:
         except lam.exceptions.ResourceNotFoundException:
             version = lam.publish_version(FunctionName=function_name)["Version"]
             lam.create_alias(FunctionName=function_name, Name=alias, FunctionVersion=version)
+        self._remove_leftovers(lam)
+
+    def _remove_leftovers(self, lam: Any) -> None:
+        """Remove resource-based statements an earlier lab left (a re-run cell starts clean)."""
+        for qualifier in (None, self.alias):
+            extra = {"Qualifier": qualifier} if qualifier else {}
+            try:
+                policy = json.loads(lam.get_policy(FunctionName=self.function_name,
+                                                   **extra)["Policy"])
+            except lam.exceptions.ResourceNotFoundException:
+                continue
+            for statement in policy.get("Statement", []):
+                if str(statement.get("Sid", "")).startswith("builder-"):
+                    lam.remove_permission(FunctionName=self.function_name,
+                                          StatementId=statement["Sid"], **extra)
 
     # -- the choices, made concrete ----------------------------------------------------------
     def arn(self, resource: str) -> str:
