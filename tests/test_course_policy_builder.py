@@ -184,6 +184,8 @@ def test_the_widget_drives_the_lab(deploy):
     builder.principal.value, builder.place.value = "service", "identity"
     assert "no identity-based policy" in builder.json.value and builder.apply_button.disabled
     assert builder.source.layout.display is None
+    builder.principal.value = "user"
+    assert builder.source.layout.display == "none" and builder.principal.layout.display is None
     builder.principal.value, builder.place.value = "user", "resource"
     assert builder.source.layout.display == "none"
     builder.try_button.click()

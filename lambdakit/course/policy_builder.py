@@ -343,13 +343,12 @@ class PolicyBuilder:
         self.lab = lab
         self.last: Attempt | None = None
         style = {"description_width": "150px"}
-        layout = w.Layout(width="560px")
 
         def dropdown(description: str, options: Any, value: Any) -> Any:
             pairs = [(label, key) for key, label in options.items()] if isinstance(
                 options, dict) else [(option, option) for option in options]
             return w.Dropdown(options=pairs, value=value, description=description, style=style,
-                              layout=layout)
+                              layout=w.Layout(width="560px"))  # one Layout each: hidden alone
 
         self.principal = dropdown("who", PRINCIPALS, "user")
         self.place = dropdown("grant goes into", PLACES, "identity")
