@@ -20,8 +20,8 @@ def kit():
 
 def test_measure_reads_the_handlers_duration_at_the_configured_memory(kit):
     name = f"tuning-{uuid.uuid4().hex[:8]}"
-    kit.deploy(name, "import time\ndef handler(event, context):\n    time.sleep(0.05)\n    return 1\n",
-               MemorySize=256)
+    source = "import time\ndef handler(event, context):\n    time.sleep(0.05)\n    return 1\n"
+    kit.deploy(name, source, MemorySize=256)
     m = measure(name, invocations=2)
     assert (m.function_name, m.memory_mb, len(m.durations_ms)) == (name, 256, 2)
     assert all(d >= 50 for d in m.durations_ms) and m.median_ms >= 50
@@ -51,7 +51,8 @@ def test_chart_marks_the_measured_size_and_labels_the_rest_as_projections():
     assert legend[:2] == ["duration (projected)", "cost (projected, x86_64)"]
     assert "fastest: 1,769 MB" in legend
     line = duration_ax.get_lines()[0]
-    assert list(line.get_ydata()) == pytest.approx([1600.0, 400.0, 400 * 512 / 1769, 400 * 512 / 1769])
+    at_one_vcpu = 400 * 512 / 1769
+    assert list(line.get_ydata()) == pytest.approx([1600.0, 400.0, at_one_vcpu, at_one_vcpu])
     per_million = list(cost_ax.get_lines()[0].get_ydata())
     assert per_million == pytest.approx([p.cost_per_invocation_usd * 1e6 for p in tuning.points])
 
@@ -65,7 +66,8 @@ def test_explorer_projects_again_when_the_cpu_share_changes():
     assert all(p.duration_ms == pytest.approx(210) for p in explorer.tuning.points)
     assert explorer.tuning.points[-1].duration_ms > cpu_bound
     explorer.architecture.value = "arm64"
-    assert explorer.tuning.architecture == "arm64" and "Projected cheapest" in explorer.verdict.value
+    assert explorer.tuning.architecture == "arm64"
+    assert "Projected cheapest" in explorer.verdict.value
     assert "application/vnd.jupyter.widget-view+json" in explorer._repr_mimebundle_()
 
 

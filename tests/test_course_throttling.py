@@ -1,4 +1,4 @@
-"""lambdakit.course.throttling: real invocations at once, 429s counted by Reason, SDK retries seen."""
+"""lambdakit.course.throttling: real invocations at once, 429s by Reason, SDK retries seen."""
 from __future__ import annotations
 
 import uuid
@@ -70,6 +70,7 @@ def test_tally_of_made_up_calls():
     assert (counts.retried, counts.retries, counts.slowest_ms) == (1, 6, 900.0)
     assert str(counts).splitlines() == [
         "4 calls: 2 answered, 1 throttled (429), 1 other errors",
-        "  the SDK retried 6 times; 1 calls succeeded only after retrying; the slowest waited 0.9 s",
+        "  the SDK retried 6 times; 1 calls succeeded only after retrying; "
+        "the slowest waited 0.9 s",
         "  ConcurrentInvocationLimitExceeded × 1"]
     assert str(tally([])) == "0 calls: 0 answered, 0 throttled (429)"

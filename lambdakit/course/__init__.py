@@ -10,8 +10,8 @@ Importing this package loads nothing heavy; each module imports what it needs.
 * :mod:`.timeline` and :mod:`.events` live demonstrations for lessons 01 and 02
 * :mod:`.attempt` one AWS call, its success or AWS's error, without raising (lesson 03)
 * :mod:`.policy_builder` one policy statement: built, applied and tried as its principal (lesson 03)
-* :mod:`.cost_calculator` and :mod:`.power_tuning` what a function costs, and what memory buys (lesson 05)
-* :mod:`.restaurant` the restaurant analogy for concurrency, played by the real rules (lesson 05)
-* :mod:`.scaling_charts` simulator charts: scaling rules, reserved and provisioned concurrency (lesson 05)
-* :mod:`.throttling` real invocations at once: 429s by Reason, SDK retries (lesson 05)
+* :mod:`.cost_calculator` and :mod:`.power_tuning` what a function costs, what memory buys (05)
+* :mod:`.restaurant` the restaurant analogy for concurrency, played by the real rules (05)
+* :mod:`.scaling_charts` simulator charts: scaling rules, reserved and provisioned (05)
+* :mod:`.throttling` real invocations at once: 429s by Reason, SDK retries (05)
 """

@@ -48,7 +48,8 @@ def bill_lines(requests: int, duration_ms: float, memory_mb: int = 128,
     rate = prices["duration_per_gb_second"][architecture]
     billed = costs.billed_ms(duration_ms)
     lines = [
-        BillLine("requests", f"{requests:,} requests × ${prices['request_per_million']:.2f} per million",
+        BillLine("requests",
+                 f"{requests:,} requests × ${prices['request_per_million']:.2f} per million",
                  bill.requests_usd),
         BillLine("compute", f"{requests:,} × {billed:,} ms × {memory_mb / 1024:g} GB = "
                             f"{_amount(bill.gb_seconds)} GB-s × ${rate:.10f}".rstrip("0"),
@@ -72,7 +73,9 @@ def _amount(value: float) -> str:
 def _usd(value: float) -> str:
     sign = "-" if value < 0 else ""
     value = abs(value)
-    return f"{sign}${value:,.2f}" if value >= 0.01 or value == 0 else f"{sign}${value:.8f}".rstrip("0")
+    if value >= 0.01 or value == 0:
+        return f"{sign}${value:,.2f}"
+    return f"{sign}${value:.8f}".rstrip("0")
 
 
 def bill_html(lines: list[BillLine]) -> str:
@@ -106,8 +109,9 @@ class CostCalculator:
         self.requests = w.FloatLogSlider(value=requests, base=10, min=3, max=9, step=0.1,
                                          description="requests per month", readout_format=",.3s",
                                          style=style, layout=layout, continuous_update=False)
-        self.duration = w.IntSlider(value=duration_ms, min=1, max=5000, description="average duration (ms)",
-                                    style=style, layout=layout, continuous_update=False)
+        self.duration = w.IntSlider(value=duration_ms, min=1, max=5000,
+                                    description="average duration (ms)", style=style,
+                                    layout=layout, continuous_update=False)
         self.memory = w.SelectionSlider(options=list(costs.POWER_TUNING_SIZES), value=memory_mb,
                                         description="memory (MB)", style=style, layout=layout,
                                         continuous_update=False)

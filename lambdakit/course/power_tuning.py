@@ -1,4 +1,4 @@
-"""Measure a function's duration, then chart what other memory sizes would cost on AWS (a projection).
+"""Measure a function's duration, then chart what other memory sizes would cost on AWS.
 
 - :func:`measure` invokes a deployed function a few times and reports the handler's
   duration as the kit recorded it (the REPORT line's Duration);
@@ -189,7 +189,8 @@ def power_tuning_explorer(duration_ms: float, measured_at_mb: int, cpu_fraction:
                           architecture: str = "x86_64") -> PowerTuningExplorer:
     """Project cost and duration across memory sizes from one measurement, with sliders.
 
-    duration_ms, measured_at_mb: the measurement (e.g. ``measure(...).median_ms`` and ``.memory_mb``).
+    duration_ms, measured_at_mb: the measurement (e.g. ``measure(...).median_ms`` and
+        ``measure(...).memory_mb``).
     cpu_fraction: the share of the duration spent computing (1.0: all CPU; 0.0: all waiting
         on the network, which more memory does not speed up).
     architecture: ``"x86_64"`` or ``"arm64"``.

@@ -32,7 +32,7 @@ CONCURRENCY_COLOR, COLD_COLOR, PROVISIONED_COLOR = "#333333", "#f28e2b", "#59a14
 
 def flash_sale(baseline_rps: float = 100, peak_rps: float = 2500, peak_at_s: float = 10,
                peak_s: float = 30, total_s: float = 60) -> Any:
-    """Arrivals for a flash sale: ``baseline_rps`` requests/s throughout, ``peak_rps`` during the peak.
+    """Arrivals for a flash sale: ``baseline_rps`` requests/s throughout, ``peak_rps`` at the peak.
 
     baseline_rps: requests per second before, during and after the peak.
     peak_rps: requests per second during the peak (baseline included).
@@ -101,7 +101,7 @@ def plot_scaling(result: SimulationResult, axes: Any = None, title: str | None =
 
 
 def compare(results: Mapping[str, SimulationResult]) -> Any:
-    """Draw several simulations side by side (one column each, shared axes), titled by their keys."""
+    """Draw several simulations side by side (one column each, shared axes), titled by key."""
     if not results:
         raise ValueError("compare needs at least one result")
     fig, grid = _figure(3.6 * len(results) + 0.6, 4.2, ncols=len(results))
@@ -125,7 +125,7 @@ def summary_table(results: Mapping[str, SimulationResult]) -> str:
 
 
 class _Explorer:
-    """Sliders, a chart and a table; ``update()`` redraws, ``results`` and ``figure`` hold the latest."""
+    """Sliders, a chart and a table; ``update()`` redraws; ``results``, ``figure``: the latest."""
 
     def __init__(self, controls: list[Any]):
         import ipywidgets as w
@@ -218,7 +218,7 @@ def scaling_explorer(baseline_rps: int = 100, peak_rps: int = 2500, duration_ms:
 
 
 class SettingsExplorer(_Explorer):
-    """The same traffic with no settings, and with the reserved and provisioned concurrency chosen."""
+    """One flash sale without settings, and with the chosen reserved and provisioned concurrency."""
 
     def __init__(self, baseline_rps: int, peak_rps: int, duration_ms: int, init_ms: int,
                  reserved: int, provisioned: int):
@@ -246,7 +246,7 @@ class SettingsExplorer(_Explorer):
 def settings_explorer(baseline_rps: int = 100, peak_rps: int = 600, duration_ms: int = 500,
                       init_ms: int = 800, reserved: int = 200,
                       provisioned: int = 100) -> SettingsExplorer:
-    """Reserved and provisioned concurrency against a flash sale, next to the same traffic without them.
+    """Reserved and provisioned concurrency in a flash sale, next to the same sale without them.
 
     baseline_rps, peak_rps, duration_ms: the traffic (see :func:`flash_sale`).
     init_ms: how long a cold start's Init takes (provisioned environments skip it).
