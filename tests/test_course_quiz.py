@@ -136,3 +136,15 @@ def test_two_stores_share_one_database(tmp_path):
     first, second = ProgressStore(tmp_path / "p.db"), ProgressStore(tmp_path / "p.db")
     first.record("01", "01-handler", True)
     assert second.completed("01") == {"01-handler"}
+
+
+def test_the_outline_links_the_lessons_that_exist_and_no_others():
+    from lambdakit.course.dashboard import outline_markdown
+    from lambdakit.course.sections import lesson
+
+    table = outline_markdown()
+    assert lesson("02").name == "02_how_lambda_runs_your_code.ipynb"
+    assert "[02_how_lambda_runs_your_code.ipynb](02_how_lambda_runs_your_code.ipynb)" in table
+    assert lesson("08") is None
+    assert table.splitlines()[-1].endswith("| coming soon |")
+    assert len(table.splitlines()) == 2 + len(SECTIONS)

@@ -2,12 +2,32 @@
 
 >>> from lambdakit.course.dashboard import show_progress   # doctest: +SKIP
 >>> show_progress()
+
+:func:`show_outline` lists the sections, linking the lessons that exist.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from .progress import ProgressStore, SectionProgress
+from .sections import SECTIONS, lesson
+
+
+def outline_markdown() -> str:
+    """The course's sections as a Markdown table, linking each lesson that exists."""
+    lines = ["| # | Section | What it is about | Lesson |", "|---|---|---|---|"]
+    for section in SECTIONS:
+        path = lesson(section.id)
+        link = f"[{path.name}]({path.name})" if path else "coming soon"
+        lines.append(f"| {section.id} | {section.title} | {section.about} | {link} |")
+    return "\n".join(lines)
+
+
+def show_outline() -> None:
+    """Display the course outline (the start page's table of sections)."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(outline_markdown()))
 
 
 def progress_text(store: ProgressStore | None = None) -> str:
