@@ -1,0 +1,209 @@
+"""Lab 05 (protect the database) through nbgrader: generate, submit, autograde, feedback.
+
+One throw-away course per module, with the repository's nbgrader configuration: the lab is
+released once, five submissions are graded in one autograde run, and the tests read the gradebook.
+
+- ``solution``: the source notebook itself (solutions and hidden tests included): full marks;
+- ``untouched``: the release as a student receives it: zero, without crashing;
+- ``partial``: the release with only the backoff client (its two cells) solved: the backoff points only;
+- ``tampered-release``: the release with every test cell replaced by ``assert True``: still zero;
+- ``tampered-solution``: the solution with every test cell replaced by ``assert False``, and the
+  locked database cell rewritten to accept 100 connections: still full marks (nbgrader restores
+  locked cells from its own copy).
+"""
+from __future__ import annotations
+
+import copy
+import re
+
+import nbformat
+import pytest
+
+from nbgrader_harness import ROOT, Course, grade_cells
+
+ASSIGNMENT = "lab05_protect_the_database"
+LAB = ROOT / "labs" / ASSIGNMENT
+POINTS = {"test-overload": 1.0, "test-reserved": 2.0, "test-backoff-retries": 2.0,
+          "test-backoff-gives-up": 2.0, "test-nothing-lost": 3.0}
+SOLUTION_CELLS = ["metric-total", "reserve", "no-retries", "backoff", "big-sale"]
+# Files the lab writes as it runs (%%writefile): planted next to the source to prove they are
+# neither released nor used in grading.
+WRITTEN_FILES = ("order_db.py", "orders_handler.py")
+PLANTED = "PLANTED-SOLUTION-FILE-5c1e"
+SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
+HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+
+
+def _cell(notebook: nbformat.NotebookNode, grade_id: str) -> nbformat.NotebookNode:
+    return next(cell for cell in notebook.cells
+                if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def _with_grade_cells(notebook: nbformat.NotebookNode, source: str) -> nbformat.NotebookNode:
+    edited = copy.deepcopy(notebook)
+    for cell in grade_cells(edited):
+        cell.source = source
+    return edited
+
+
+def _errors(cell: nbformat.NotebookNode) -> list[str]:
+    return [f"{output.ename}: {output.evalue}" for output in cell.outputs
+            if output.output_type == "error"]
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    course = Course.create(tmp_path_factory.mktemp("nbgrader-lab05"), ASSIGNMENT, LAB,
+                           source_directory="labs")
+    for name in WRITTEN_FILES:
+        (course.folder("source") / name).write_text(f"# {PLANTED}\nraise SystemExit('{PLANTED}')\n")
+    course.generate_assignment()
+    return course
+
+
+@pytest.fixture(scope="module")
+def graded(course):
+    """Every submission placed, then one autograde run for all of them."""
+    source = nbformat.read(course.source_notebook(), as_version=4)
+    release = nbformat.read(course.release_notebook(), as_version=4)
+    partial = copy.deepcopy(release)
+    for grade_id in ("no-retries", "backoff"):
+        partial.cells[partial.cells.index(_cell(partial, grade_id))] = copy.deepcopy(
+            _cell(source, grade_id))
+    tampered_solution = _with_grade_cells(source, "assert False")
+    database = _cell(tampered_solution, "database-module")
+    assert "MAX_CONNECTIONS = 3\n" in database.source
+    database.source = database.source.replace("MAX_CONNECTIONS = 3\n", "MAX_CONNECTIONS = 100\n")
+
+    course.submit("solution", course.source_notebook())
+    course.submit("untouched", course.release_notebook())
+    course.submit("partial", partial)
+    course.submit("tampered-release", _with_grade_cells(release, "assert True"))
+    course.submit("tampered-solution", tampered_solution)
+    output = course.autograde()
+    return course, output
+
+
+def test_the_release_has_no_solutions_and_no_hidden_tests(course):
+    released = sorted(path.name for path in course.folder("release").iterdir())
+    assert released == [f"{ASSIGNMENT}.ipynb"], \
+        f"only the notebook may be released (files the lab writes must not): {released}"
+
+    source_text = "\n".join(cell.source for cell in nbformat.read(course.source_notebook(), 4).cells)
+    release = nbformat.read(course.release_notebook(), as_version=4)
+    release_text = "\n".join(cell.source for cell in release.cells)
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+        assert marker not in release_text
+
+    # Every distinctive line of a solution or a hidden test (one that appears nowhere else in
+    # the source notebook) must be gone from the release.
+    regions = SOLUTION.findall(source_text) + HIDDEN.findall(source_text)
+    outside = SOLUTION.sub("", HIDDEN.sub("", source_text))
+    distinctive = {line.strip() for region in regions for line in region.splitlines()
+                   if len(line.strip()) >= 20 and line.strip() not in outside}
+    assert len(distinctive) > 60, "the check needs enough solution text to mean something"
+    leaked = sorted(line for line in distinctive if line in release_text)
+    assert not leaked, f"solution or hidden-test lines in the release: {leaked}"
+
+    solution_cells = [cell for cell in release.cells
+                      if cell.get("metadata", {}).get("nbgrader", {}).get("solution")]
+    assert [cell.metadata.nbgrader.grade_id for cell in solution_cells] == SOLUTION_CELLS
+    stubs = re.findall(r"# YOUR CODE HERE\n[ ]*raise NotImplementedError\(\)", release_text)
+    assert len(stubs) == len(SOLUTION.findall(source_text)) == 5
+    assert all(not cell.get("outputs") for cell in release.cells if cell.cell_type == "code")
+
+    tests = {cell.metadata.nbgrader.grade_id: cell.metadata.nbgrader for cell in grade_cells(release)}
+    assert {grade_id: meta.points for grade_id, meta in tests.items()} == POINTS
+    assert sum(POINTS.values()) == 10
+    assert all(meta.locked for meta in tests.values())
+    # the cells that build the lab (database, handler, deployment, helpers) are locked too
+    for grade_id in ("setup", "database-module", "handler-module", "deploy", "helpers", "fake-lambda"):
+        assert _cell(release, grade_id).metadata.nbgrader.locked, grade_id
+
+
+def test_the_solution_scores_full_marks(graded):
+    course, output = graded
+    scores = course.scores("solution")
+    not_full = {cell.grade_id: cell.score for cell in scores.cells.values()
+                if cell.score != cell.max_score}
+    assert not not_full, f"solution cells below full marks: {not_full}\n--- autograde ---\n{output}"
+    assert set(scores.cells) == set(POINTS)
+    assert (scores.score, scores.max_score) == (10.0, 10.0)
+    # nbgrader gives 0 to a test cell that writes to stderr: no cell of the solution does.
+    autograded = nbformat.read(course.folder("autograded", "solution") / f"{ASSIGNMENT}.ipynb", 4)
+    noisy = {index: output.get("text") or output.get("ename")
+             for index, cell in enumerate(autograded.cells) if cell.cell_type == "code"
+             for output in cell.outputs
+             if output.output_type == "error" or output.get("name") == "stderr"}
+    assert not noisy, f"cells with errors or stderr output while grading: {noisy}"
+
+
+def test_the_untouched_release_scores_zero_without_crashing(graded):
+    course, output = graded
+    scores = course.scores("untouched")
+    assert (scores.score, scores.max_score) == (0.0, 10.0), output
+    assert all(cell.score == 0 for cell in scores.cells.values())
+    # It really ran: every test cell failed once, because of the stubs (no timeout, no dead kernel).
+    autograded = nbformat.read(course.folder("autograded", "untouched") / f"{ASSIGNMENT}.ipynb", 4)
+    errors = {cell.metadata.nbgrader.grade_id: _errors(cell) for cell in grade_cells(autograded)}
+    assert set(errors) == set(POINTS)
+    assert all(len(found) == 1 for found in errors.values()), errors
+    for grade_id in ("test-overload", "test-backoff-retries", "test-backoff-gives-up"):
+        assert "NotImplementedError" in errors[grade_id][0], errors
+    assert errors["test-reserved"][0].startswith("AssertionError: the reserved concurrency"), errors
+    assert errors["test-nothing-lost"][0].startswith("AssertionError"), errors
+
+
+def test_points_are_per_step(graded):
+    course, _output = graded
+    scores = course.scores("partial")
+    assert {grade_id: cell.score for grade_id, cell in scores.cells.items()} == {
+        "test-overload": 0.0, "test-reserved": 0.0, "test-backoff-retries": 2.0,
+        "test-backoff-gives-up": 2.0, "test-nothing-lost": 0.0}
+
+
+def test_edited_test_cells_are_graded_by_the_original_tests(graded):
+    course, output = graded
+    assert course.scores("tampered-release").score == 0.0, output
+    assert course.scores("tampered-solution").score == 10.0, output
+    autograded = nbformat.read(
+        course.folder("autograded", "tampered-release") / f"{ASSIGNMENT}.ipynb", 4)
+    assert all(cell.source != "assert True" for cell in grade_cells(autograded))
+    assert any("BEGIN HIDDEN TESTS" in cell.source for cell in grade_cells(autograded)), \
+        "the hidden tests run during grading"
+    # the locked database cell was restored too: the database accepted 3 connections, not 100
+    restored = nbformat.read(
+        course.folder("autograded", "tampered-solution") / f"{ASSIGNMENT}.ipynb", 4)
+    assert "MAX_CONNECTIONS = 3\n" in _cell(restored, "database-module").source
+
+
+def test_feedback_is_generated(graded):
+    course, _output = graded
+    course.generate_feedback()  # every student at once: one nbgrader start-up
+    solved = course.feedback_html("solution").read_text()
+    untouched = course.feedback_html("untouched").read_text()
+    assert "Score: 10.0 / 10.0" in solved
+    assert "Score: 0.0 / 10.0" in untouched
+    assert "test-nothing-lost" in solved and "NotImplementedError" in untouched
+
+
+def test_grading_records_no_progress(graded):
+    course, _output = graded
+    assert not course.progress_db.exists(), \
+        "running a submission under nbgrader must not write to the learner progress database"
+
+
+def test_the_committed_learner_copy_is_the_current_release(course):
+    """Learners open assignments/ (nbgrader's release folder, committed): it must be what
+    `nbgrader generate_assignment` makes from the source today, never a hand-edited copy."""
+    committed = ROOT / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    assert committed.exists(), f"run `nbgrader generate_assignment {ASSIGNMENT}` and commit it"
+    assert sorted(path.name for path in committed.parent.iterdir()) == [committed.name]
+
+    def shape(path):
+        notebook = nbformat.read(path, as_version=4)
+        return [(cell.cell_type, cell.source, cell.metadata.get("nbgrader")) for cell in notebook.cells]
+
+    assert shape(committed) == shape(course.release_notebook()), (
+        f"{committed.relative_to(ROOT)} is stale: run `nbgrader generate_assignment "
+        f"{ASSIGNMENT} --force` from the repository root and commit the result")
