@@ -63,7 +63,8 @@ class Decision:
 
     @property
     def cross_account(self) -> bool:
-        return not self.caller.is_service and self.caller.account != self.resource.split(":")[4]
+        return (not self.caller.is_service
+                and self.caller.account != resource_account(self.resource, self.caller.account))
 
     @property
     def rule(self) -> str:
@@ -73,7 +74,7 @@ class Decision:
             return "AWS service caller: only the function's resource-based policy is consulted."
         if self.cross_account:
             return (f"Cross-account (caller in {self.caller.account}, function in "
-                    f"{self.resource.split(':')[4]}): the caller's identity-based policy AND the "
+                    f"{resource_account(self.resource, '')}): the caller's identity-based policy AND the "
                     "function's resource-based policy must both allow; an explicit Deny wins.")
         return ("Same account: an Allow in an identity-based OR the resource-based policy is "
                 "enough; an explicit Deny wins.")
@@ -115,6 +116,12 @@ class Decision:
                 f"<code>{e(self.resource)}</code><br>caller: "
                 f"<code>{e(self.caller.describe())}</code><br><i>{e(self.rule)}</i><br>"
                 f"{e(self.reason)}{table if rows else ''}{error}</div>")
+
+
+def resource_account(resource: str, default: str) -> str:
+    """The account in ``resource``'s ARN; ``default`` for ``*`` and S3 ARNs, which name none."""
+    parts = resource.split(":")
+    return parts[4] if len(parts) > 4 and parts[4] else default
 
 
 def denied_message(caller: Caller, resource: str, kind: str, explicit: bool,
@@ -217,7 +224,7 @@ def _verdict(caller: Caller, resource: str, exists: bool, results: list[Statemen
             return make(True, "The function's resource-based policy allows the service.", granted)
         return make(False, "No resource-based statement allows this service.", [],
                     denied_message(caller, resource, RESOURCE, False, action))
-    if caller.account == resource.split(":")[4]:
+    if caller.account == resource_account(resource, caller.account):
         if identity or direct:
             return make(True, "Allowed: one Allow is enough within the account.", identity + direct)
         # As observed from Lambda: "no identity-based policy" for a function that exists,

@@ -10,6 +10,12 @@ statement's scope in its ``Resource`` (``function:f`` or ``function:f:PROD``).
   it; a qualifier given in the function name (``f:PROD``) counts.
 * RemovePermission: honours ``Qualifier`` and ``RevisionId``.
 * GetPolicy: returns only the statements of the policy asked for.
+
+:func:`patch` also makes AWS managed policies (``arn:aws:iam::aws:policy/...``,
+such as ``service-role/AWSLambdaBasicExecutionRole``) attachable and readable
+in IAM: moto ships their documents (``moto/iam/aws_managed_policies.py``) but
+loads them only with ``MOTO_IAM_LOAD_MANAGED_POLICIES`` (all ~1500, in every
+account). Here a policy is loaded into an account the first time it is named.
 """
 from __future__ import annotations
 
@@ -19,6 +25,46 @@ import uuid
 from typing import Any, Iterator
 
 _patched = False
+AWS_POLICY_PREFIX = "arn:aws:iam::aws:policy/"
+
+
+@functools.lru_cache(maxsize=1)
+def _aws_policy_data() -> dict[str, Any]:
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    return json.loads(aws_managed_policies_data)
+
+
+def ensure_aws_managed_policy(backend: Any, policy_arn: Any) -> None:
+    """Load AWS managed policy ``policy_arn`` into moto's IAM ``backend`` if it is one."""
+    if not isinstance(policy_arn, str) or not policy_arn.startswith(AWS_POLICY_PREFIX):
+        return
+    if policy_arn in backend.managed_policies:
+        return
+    name = policy_arn.rsplit("/", 1)[-1]
+    data = _aws_policy_data().get(name)
+    if data is None or f"{AWS_POLICY_PREFIX}{data.get('Path', '/')[1:]}{name}" != policy_arn:
+        return
+    from moto.iam.models import AWSManagedPolicy
+
+    policy = AWSManagedPolicy.from_data(name, backend.account_id, backend.region_name, data)
+    backend.managed_policies.setdefault(policy.arn, policy)
+
+
+def _patch_aws_managed_policies() -> None:
+    from moto.iam.models import IAMBackend
+
+    def loading(method: Any) -> Any:
+        @functools.wraps(method)
+        def wrapper(self: Any, policy_arn: str, *args: Any, **kwargs: Any) -> Any:
+            ensure_aws_managed_policy(self, policy_arn)
+            return method(self, policy_arn, *args, **kwargs)
+        return wrapper
+
+    for name in ("attach_role_policy", "attach_user_policy", "attach_group_policy",
+                 "get_policy", "get_policy_version", "list_entities_for_policy"):
+        if hasattr(IAMBackend, name):
+            setattr(IAMBackend, name, loading(getattr(IAMBackend, name)))
 
 
 def _split(function_name: str, qualifier: str | None) -> tuple[str, str | None]:
@@ -62,6 +108,7 @@ def patch() -> None:
     if _patched:
         return
     _patched = True
+    _patch_aws_managed_policies()
     from moto.awslambda import exceptions, models, responses
 
     class ResourceConflict(exceptions.LambdaClientError):

@@ -12,9 +12,10 @@ import socket
 import threading
 from typing import Any, Callable, Iterable
 
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from . import concurrency_api, invoke_api, moto_cloudwatch, motohooks, safety
+from . import concurrency_api, invoke_api, moto_cloudwatch, motohooks, permissions_enforce, safety
 from .engine import Engine
 from .settings import Settings
 
@@ -34,6 +35,12 @@ def _front_app(moto_app: Callable[..., Iterable[bytes]], endpoint: Endpoint) -> 
     def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         if environ["REQUEST_METHOD"] == "POST" and invoke_api.INVOKE_PATH.match(environ["PATH_INFO"]):
             return invoke_api.app(endpoint.engine, environ, start_response)
+        # A role session's calls are decided by the role's policies (returns at once otherwise).
+        refused = permissions_enforce.check(environ)
+        if refused is not None:
+            status, headers, body = refused
+            start_response(f"{status} {HTTP_STATUS_CODES.get(status, '')}", headers)
+            return [body]
         if concurrency_api.handles(environ):
             return concurrency_api.app(moto_app, endpoint.engine.limits, environ, start_response)
         return moto_app(environ, start_response)

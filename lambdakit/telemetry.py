@@ -80,11 +80,26 @@ def invocation_log_events(fn: FunctionVersion, record: InvocationRecord,
 
 def write_invocation_logs(fn: FunctionVersion, stream: str, record: InvocationRecord,
                           outcome: Outcome) -> str:
-    """Write an invocation's log events to the local CloudWatch Logs; return them as text."""
+    """Write an invocation's log events to the local CloudWatch Logs; return them as text.
+
+    As on AWS, Lambda writes with the function's execution role: a role that may not
+    create the group (when it is missing), create the stream, or put log events leaves
+    no logs at all (:func:`lambdakit.permissions_enforce.logging_denial` says why). The
+    text is returned either way: ``LogType="Tail"`` still shows it.
+    """
     from moto.logs.models import logs_backends
 
+    from .permissions_enforce import logging_denial
+
     events = invocation_log_events(fn, record, outcome)
+    text = "".join(msg + "\n" for _, msg in events)
     backend = logs_backends[fn.account_id][fn.region]
+    group = backend.groups.get(fn.log_group)
+    denied = logging_denial(fn.role, fn.name, fn.region, fn.log_group, stream,
+                            group_exists=group is not None,
+                            stream_exists=group is not None and stream in group.streams)
+    if denied is not None:
+        return text
     backend.ensure_log_group(fn.log_group)
     group = backend.groups[fn.log_group]
     if stream not in group.streams:
@@ -92,4 +107,4 @@ def write_invocation_logs(fn: FunctionVersion, stream: str, record: InvocationRe
     now_ms = int(time.time() * 1000)
     backend.put_log_events(fn.log_group, stream, [
         {"timestamp": min(int(t * 1000), now_ms), "message": msg} for t, msg in events])
-    return "".join(msg + "\n" for _, msg in events)
+    return text

@@ -97,6 +97,9 @@ def test_serve_runs_real_code_stays_local_and_stops_its_workers(tmp_path, stop_s
         iam = local_client(url, "iam")
         role = iam.create_role(RoleName="probe", AssumeRolePolicyDocument=json.dumps(
             lambdakit.kit.LAMBDA_TRUST_POLICY))["Role"]["Arn"]
+        iam.put_role_policy(RoleName="probe", PolicyName="s3", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "s3:CreateBucket", "Resource": "*"}]}))
         lam.create_function(FunctionName="probe", Runtime="python3.12", Role=role,
                             Handler="lambda_function.handler",
                             Code={"ZipFile": lambdakit.zip_code(PROBE)}, Timeout=30)

@@ -114,8 +114,26 @@ def handler(event, context):
     return {"caller": boto3.client("sts").get_caller_identity()["Arn"],
             "buckets": [b["Name"] for b in s3.list_buckets()["Buckets"]]}
 """
-    name = deploy.create(source, Timeout=30)
+    import uuid
+
+    import lambdakit
+    from lambdakit.kit import LAMBDA_TRUST_POLICY
+
+    # the role's policies decide what the handler may do (tests/test_permissions_role_calls.py)
+    iam, role = deploy.client("iam"), f"s3-user-{uuid.uuid4().hex[:8]}"
+    arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(
+        LAMBDA_TRUST_POLICY))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=role, PolicyName="s3", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": ["s3:CreateBucket", "s3:ListAllMyBuckets"],
+            "Resource": "*"}]}))
+    name = f"fn-{uuid.uuid4().hex[:10]}"
+    deploy.lam.create_function(FunctionName=name, Runtime="python3.12", Role=arn, Timeout=30,
+                               Handler="lambda_function.handler",
+                               Code={"ZipFile": lambdakit.zip_code(source)})
+    deploy.lam.get_waiter("function_active_v2").wait(
+        FunctionName=name, WaiterConfig={"Delay": 0.05, "MaxAttempts": 200})
     body = deploy.invoke(name, {"bucket": f"b-{name}"})["Body"]
     assert f"b-{name}" in body["buckets"]
-    assert body["caller"].startswith("arn:aws:sts::123456789012:assumed-role/lambdakit-basic-execution/")
+    assert body["caller"].startswith(f"arn:aws:sts::123456789012:assumed-role/{role}/")
     assert f"b-{name}" in [b["Name"] for b in deploy.client("s3").list_buckets()["Buckets"]]
