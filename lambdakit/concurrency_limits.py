@@ -30,6 +30,9 @@ class ConcurrencyLimits:
     def __init__(self, account_limit: int):
         self.account_limit = account_limit
         self._models: dict[tuple[str, str], ConcurrencyModel] = {}
+        #: the engine enforcing these limits (it sets itself), which the provisioned
+        #: concurrency routes of :mod:`lambdakit.concurrency_api` reach through them
+        self.engine: Any = None
         self._lock = threading.Lock()
 
     def _model(self, account: str, region: str) -> ConcurrencyModel:
@@ -47,12 +50,21 @@ class ConcurrencyLimits:
             raise TooManyRequestsException(decision.message, **decision.error_fields())
         return decision
 
-    def usage(self, account: str, region: str, function: str) -> dict[str, int]:
-        """Invocations running now: of ``function``, of the account, of unreserved functions."""
+    def usage(self, account: str, region: str, function: str,
+              qualifier: str | None = None) -> dict[str, int]:
+        """Invocations running now: of ``function``, of the account, of unreserved functions;
+        with ``qualifier``, also its provisioned concurrency and how much of it is busy."""
         with self._lock:
             model = self._model(account, region)
-            return {"function": model.function_in_flight(function), "account": model.in_flight,
-                    "unreserved": model.unreserved_in_flight}
+            usage = {"function": model.function_in_flight(function), "account": model.in_flight,
+                     "unreserved": model.unreserved_in_flight, "provisioned": 0,
+                     "provisioned_busy": 0}
+            size = model.provisioned(function, qualifier) if qualifier else 0
+            if size:
+                described = model.describe()["functions"].get(function, {})
+                usage["provisioned"] = size
+                usage["provisioned_busy"] = described.get("provisioned_busy", {}).get(qualifier, 0)
+            return usage
 
     def release(self, account: str, region: str, grant: Grant) -> None:
         """The invocation ``grant`` admitted has ended."""
@@ -75,6 +87,26 @@ class ConcurrencyLimits:
         with self._lock:
             try:
                 self._model(account, region).set_reserved(function, reserved)
+            except ConcurrencyConfigError as error:
+                raise InvalidParameterValueException(error.message) from None
+
+    def check_provisioned(self, account: str, region: str, function: str, qualifier: str,
+                          provisioned: Any) -> None:
+        """InvalidParameterValueException, in AWS's words, if ``provisioned`` may not be configured."""
+        if isinstance(provisioned, bool) or not isinstance(provisioned, int) or provisioned < 1:
+            raise InvalidParameterValueException(
+                f"ProvisionedConcurrentExecutions must be a whole number of at least 1, got {provisioned!r}")
+        with self._lock:
+            message = self._model(account, region).check_provisioned(function, qualifier, provisioned)
+        if message:
+            raise InvalidParameterValueException(message)
+
+    def set_provisioned(self, account: str, region: str, function: str, qualifier: str,
+                        provisioned: int | None) -> None:
+        """Configure provisioned concurrency on ``function:qualifier`` (None: remove it)."""
+        with self._lock:
+            try:
+                self._model(account, region).set_provisioned(function, qualifier, provisioned)
             except ConcurrencyConfigError as error:
                 raise InvalidParameterValueException(error.message) from None
 

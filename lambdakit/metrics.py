@@ -7,6 +7,18 @@ Per invocation: ``Invocations``, ``Errors``, ``Duration`` (ms) and
 metrics carry the ``FunctionName`` dimension, and also ``FunctionName`` +
 ``Resource`` (``name:qualifier``) when a version or alias was invoked, as on AWS.
 
+For a version or alias with provisioned concurrency, per invocation and under
+``FunctionName`` + ``Resource`` only ("Lambda emits this metric for each function
+version and alias with provisioned concurrency configured", *Monitoring
+concurrency*): ``ProvisionedConcurrentExecutions`` (provisioned environments busy,
+read with ``Maximum``), ``ProvisionedConcurrencyInvocations`` (invocations that ran on
+them), ``ProvisionedConcurrencySpilloverInvocations`` (invocations that found them all
+busy and ran on on-demand concurrency; both read with ``Sum``) and
+``ProvisionedConcurrencyUtilization`` (busy / configured, ``Maximum``). AWS's prose
+spells the second one ``ProvisionedConcurrentInvocations`` in places; the metric's
+name in CloudWatch (and in the "Lambda function metrics" table) is
+``ProvisionedConcurrencyInvocations``.
+
 Values are aggregated per minute (Lambda's resolution) into one statistic set
 per metric and dimension set, so memory stays flat however many invocations
 run, and the numbers are readable at once with ``get_metric_statistics``::
@@ -77,6 +89,20 @@ class MetricPublisher:
             self.add(account, region, "Errors", 1 if error else 0, "Count", dims)
             self.add(account, region, "Duration", duration_ms, "Milliseconds", dims)
             self.add(account, region, "ConcurrentExecutions", concurrent, "Count", dims)
+
+    def provisioned(self, account: str, region: str, function: str, qualifier: str, *,
+                    on_provisioned: bool, busy: int, size: int) -> None:
+        """One invocation of a version or alias with provisioned concurrency ``size`` ended:
+        it ran on a provisioned environment (``on_provisioned``) or spilled over; ``busy``
+        provisioned environments were in use while it ran."""
+        dims = (("FunctionName", function), ("Resource", f"{function}:{qualifier}"))
+        self.add(account, region, "ProvisionedConcurrencyInvocations",
+                 1 if on_provisioned else 0, "Count", dims)
+        self.add(account, region, "ProvisionedConcurrencySpilloverInvocations",
+                 0 if on_provisioned else 1, "Count", dims)
+        self.add(account, region, "ProvisionedConcurrentExecutions", busy, "Count", dims)
+        self.add(account, region, "ProvisionedConcurrencyUtilization",
+                 busy / size if size else 0.0, "None", dims)
 
     def throttle(self, account: str, region: str, function: str, qualifier: str | None) -> None:
         """One invocation was refused with a 429: Throttles."""

@@ -120,6 +120,8 @@ class ExecutionEnvironment:
         self._proc: subprocess.Popen[bytes] | None = None
         self._started_at = 0.0
         self._peak_mb = 0.0
+        self.pre_initialised = False  # Init ran ahead of any invocation (provisioned concurrency)
+        self.init_ms: float | None = None
 
     # -- Runtime API listener -------------------------------------------------
     def next_invocation(self) -> tuple[dict[str, str], bytes] | None:
@@ -193,10 +195,27 @@ class ExecutionEnvironment:
             step = min(step * 2, 0.05)
         return None
 
+    def initialise(self, timeout: float) -> str | None:
+        """Wait for Init to finish before any invocation (provisioned concurrency).
+
+        Returns None when the runtime is ready for its first event, else why not:
+        ``init_error``, ``exit``, ``oom`` or ``timeout`` (the caller shuts the environment down).
+        Invocations of a pre-initialised environment report no Init Duration: Init is not
+        part of any request.
+        """
+        assert self._proc is not None, "start() first"
+        failure = self._watch(self._ready, self._started_at + timeout)
+        self.init_ms = ((self._ready_at or time.perf_counter()) - self._started_at) * 1000
+        if failure is None and self._init_error is not None:
+            failure = "init_error"
+        if failure is None:
+            self.pre_initialised = True
+        return failure
+
     def invoke(self, inv: Invocation) -> Outcome:
         """Run one invocation (Init first, if this environment is new)."""
         assert self._proc is not None, "start() first"
-        cold = self.invocations == 0
+        cold = self.invocations == 0 and not self.pre_initialised
         self.invocations += 1
         self._current = inv
         init_ms = None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from typing import Any
 
 from .environment import ExecutionEnvironment
 
@@ -19,6 +20,8 @@ class EnvironmentPool:
     idle: list[ExecutionEnvironment] = dataclasses.field(default_factory=list)
     busy: set[ExecutionEnvironment] = dataclasses.field(default_factory=set)
     retired: bool = False
+    #: the provisioned concurrency configuration these environments serve (None: on-demand)
+    provisioned: Any = None
 
     def take_idle(self) -> ExecutionEnvironment | None:
         if self.idle:
