@@ -6,7 +6,7 @@
   rules (the unreserved minimum of 100) before moto stores them, then enforced on
   every Invoke by :mod:`lambdakit.concurrency_limits`.
 - ``DeleteFunction``: the function's reservation returns to the shared pool, and its
-  provisioned concurrency configurations go with it.
+  provisioned concurrency configurations go with it; ``DeleteAlias`` takes the alias's.
 - ``Put/Get/Delete/ListProvisionedConcurrencyConfig(s)`` (moto answers 404 "Not yet
   implemented"): on a published version or an alias only; the engine starts that many
   environments of the version and runs their Init in advance
@@ -33,6 +33,7 @@ from .invoke_api import function_ref, status_line
 ACCOUNT_SETTINGS_PATH = re.compile(r"^/2016-08-19/account-settings/?$")
 CONCURRENCY_PATH = re.compile(r"^/2017-10-31/functions/(?P<name>[^/]+)/concurrency/?$")
 FUNCTION_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/?$")
+ALIAS_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/aliases/(?P<alias>[^/]+)/?$")
 PROVISIONED_PATH = re.compile(r"^/2019-09-30/functions/(?P<name>[^/]+)/provisioned-concurrency/?$")
 
 #: AWS's answer to GetProvisionedConcurrencyConfig where none is configured (404).
@@ -55,7 +56,8 @@ def handles(environ: dict[str, Any]) -> bool:
     return ((method == "GET" and bool(ACCOUNT_SETTINGS_PATH.match(path)))
             or (method in ("PUT", "DELETE") and bool(CONCURRENCY_PATH.match(path)))
             or (method == "DELETE" and bool(FUNCTION_PATH.match(path)))
-            or (method in ("GET", "PUT", "DELETE") and bool(PROVISIONED_PATH.match(path))))
+            or (method in ("GET", "PUT", "DELETE") and bool(PROVISIONED_PATH.match(path)))
+            or (method == "DELETE" and bool(ALIAS_PATH.match(path))))
 
 
 def _caller(environ: dict[str, Any]) -> tuple[str, str]:
@@ -211,11 +213,15 @@ def respond(moto_app: WsgiApp, limits: Any, environ: dict[str, Any]
         return status, headers, content
 
     function = FUNCTION_PATH.match(path)
+    alias = ALIAS_PATH.match(path)
     status, headers, content = _pass_through(moto_app, environ, body)
+    engine = getattr(limits, "engine", None)
+    if alias and status < 300 and engine is not None:
+        ref = function_ref(unquote(alias["name"]), None, account, region)
+        engine.delete_provisioned(ref.account, ref.region, ref.name, unquote(alias["alias"]))
     if function and status < 300:
         qualifier = (parse_qs(environ.get("QUERY_STRING", "")).get("Qualifier") or [None])[0]
         ref = function_ref(unquote(function["name"]), qualifier, account, region)
-        engine = getattr(limits, "engine", None)
         if engine is not None:  # its provisioned environments go too (moto's hook tells only
             engine.retire(ref.base_arn, ref.qualifier)  # the newest engine)
         if not ref.qualifier:

@@ -107,6 +107,23 @@ def test_latest_and_unknown_qualifiers_are_refused(deploy, lam):
         lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier="live")
     assert lam.list_provisioned_concurrency_configs(FunctionName=name)[
         "ProvisionedConcurrencyConfigs"] == []
+    # over the account's limits: the rules' own messages, before any environment starts
+    with pytest.raises(ClientError) as info:
+        lam.put_provisioned_concurrency_config(FunctionName=name, Qualifier="live",
+                                               ProvisionedConcurrentExecutions=unreserved(lam) - 99)
+    assert info.value.response["Error"] == {
+        "Code": "InvalidParameterValueException",
+        "Message": "Specified ConcurrentExecutions for function decreases account's "
+                   "UnreservedConcurrentExecution below its minimum value of [100]."}
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
+    with pytest.raises(ClientError) as info:
+        lam.put_provisioned_concurrency_config(FunctionName=name, Qualifier="live",
+                                               ProvisionedConcurrentExecutions=2)
+    assert info.value.response["Error"]["Message"] == (
+        "Requested Provisioned Concurrency should not be greater than the "
+        "reservedConcurrentExecution for function")
+    with pytest.raises(lam.exceptions.ProvisionedConcurrencyConfigNotFoundException):
+        lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier="live")
     lam.delete_function(FunctionName=name)
 
 
@@ -188,6 +205,24 @@ def test_delete_shuts_the_environments_down_and_later_invokes_are_cold(deploy, l
         lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier=version)
     assert json.load(lam.invoke(FunctionName=name, Qualifier=version)["Payload"]) == "on-demand"
     assert records_of(deploy, name)[-1].cold is True
+    lam.delete_function(FunctionName=name)
+
+
+def test_deleting_the_alias_deletes_its_configuration(deploy, lam):
+    name, _ = published(deploy)
+    before = unreserved(lam)
+    lam.put_provisioned_concurrency_config(FunctionName=name, Qualifier="live",
+                                           ProvisionedConcurrentExecutions=1)
+    status(lam, name, "live", "READY")
+    assert json.load(lam.invoke(FunctionName=name, Qualifier="live")["Payload"]) == (
+        "provisioned-concurrency")
+    used = {r.environment_id for r in records_of(deploy, name)}
+    lam.delete_alias(FunctionName=name, Name="live")
+    assert lam.list_provisioned_concurrency_configs(FunctionName=name)[
+        "ProvisionedConcurrencyConfigs"] == []
+    assert unreserved(lam) == before
+    wait_for(lambda: not used & {e["environment_id"] for e in deploy.session.environments()},
+             timeout=10, message="the alias's environment to shut down")
     lam.delete_function(FunctionName=name)
 
 
