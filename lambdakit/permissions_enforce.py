@@ -208,10 +208,12 @@ def _scope(environ: dict[str, Any]) -> tuple[str, str] | None:
 def _read_body(environ: dict[str, Any]) -> bytes:
     """The request body, put back so that the next application can read it again."""
     try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
+        length = int(environ.get("CONTENT_LENGTH") or -1)
     except ValueError:
-        length = 0
-    body = environ["wsgi.input"].read(length) if length > 0 else b""
+        length = -1
+    if length < 0 and not environ.get("wsgi.input_terminated"):
+        return b""  # no length and no end: leave the stream alone
+    body = environ["wsgi.input"].read() if length < 0 else environ["wsgi.input"].read(length)
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
     return body
