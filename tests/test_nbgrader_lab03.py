@@ -1,0 +1,282 @@
+"""Lab 03 (least privilege) through nbgrader: generate, submit, autograde, feedback.
+
+One throw-away course per module, with the repository's nbgrader configuration: the lab is
+released once, every submission is graded in one autograde run, and the tests read the gradebook.
+
+- ``solution``: the source notebook itself (solutions and hidden tests included): full marks;
+- ``untouched``: the release as a student receives it: zero, without crashing;
+- ``broad-role``: the role may do ``dynamodb:*`` on ``*``: no points for the role (parts 1 and the
+  customers table), full points for the S3 permission;
+- ``extra-read``: the right statement plus a "harmless" GetItem on the orders table: the visible
+  check passes, the hidden test takes the role's points;
+- ``extra-managed``: the right inline policy, and AmazonDynamoDBReadOnlyAccess attached too: the
+  same;
+- ``broad-s3``: the right role; S3 allowed for the bucket without ``SourceAccount``: no points for
+  the S3 permission;
+- ``tampered-release``: the release with every test cell replaced by ``assert True``: still zero;
+- ``tampered-solution``: the solution with every test cell replaced by ``assert False``, and the
+  locked role cell rewritten to attach AdministratorAccess: still full marks (nbgrader restores
+  locked cells from its own copy).
+"""
+from __future__ import annotations
+
+import copy
+import re
+
+import nbformat
+import pytest
+
+from nbgrader_harness import ROOT, Course, grade_cells
+
+ASSIGNMENT = "lab03_least_privilege"
+LAB = ROOT / "labs" / ASSIGNMENT
+POINTS = {"test-role-policy": 3.0, "test-only-orders-table": 2.0, "test-s3-invoke": 3.0,
+          "test-s3-conditions": 2.0}
+ROLE_POINTS = ("test-role-policy", "test-only-orders-table")
+S3_POINTS = ("test-s3-invoke", "test-s3-conditions")
+SOLUTION_CELLS = ["role-policy", "s3-permission"]
+LOCKED_CELLS = ("setup", "resources", "role", "deploy")
+SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
+HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+
+ROLE_POLICY = """
+policy = {{"Version": "2012-10-17", "Statement": {statements}}}
+iam.put_role_policy(RoleName=ROLE_NAME, PolicyName="write-orders", PolicyDocument=json.dumps(policy))
+"""
+PUT_ORDERS = '{"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": ORDERS_TABLE_ARN}'
+BROAD_ROLE = ROLE_POLICY.format(statements='[{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}]')
+EXTRA_READ = ROLE_POLICY.format(statements=f"""[{PUT_ORDERS},
+    {{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": ORDERS_TABLE_ARN}}]""")
+EXTRA_MANAGED = ROLE_POLICY.format(statements=f"[{PUT_ORDERS}]") + (
+    'iam.attach_role_policy(RoleName=ROLE_NAME, '
+    'PolicyArn="arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess")\n')
+BROAD_S3 = """
+lam.add_permission(FunctionName=FUNCTION_NAME, StatementId="s3", Action="lambda:InvokeFunction",
+                   Principal="s3.amazonaws.com", SourceArn=BUCKET_ARN)
+"""
+ADMIN = 'iam.attach_role_policy(RoleName=ROLE_NAME, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")'
+
+
+def _cell(notebook: nbformat.NotebookNode, grade_id: str) -> nbformat.NotebookNode:
+    return next(cell for cell in notebook.cells
+                if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def _answered(notebook: nbformat.NotebookNode, **answers: str) -> nbformat.NotebookNode:
+    """A copy of ``notebook`` whose solution cells ``grade_id=source`` hold these answers."""
+    edited = copy.deepcopy(notebook)
+    for grade_id, source in answers.items():
+        _cell(edited, grade_id.replace("_", "-")).source = source.strip("\n")
+    return edited
+
+
+def _with_grade_cells(notebook: nbformat.NotebookNode, source: str) -> nbformat.NotebookNode:
+    edited = copy.deepcopy(notebook)
+    for cell in grade_cells(edited):
+        cell.source = source
+    return edited
+
+
+def _errors(cell: nbformat.NotebookNode) -> list[str]:
+    return [f"{output.ename}: {output.evalue}" for output in cell.outputs
+            if output.output_type == "error"]
+
+
+def _autograded(course: Course, student: str) -> nbformat.NotebookNode:
+    return nbformat.read(course.folder("autograded", student) / f"{ASSIGNMENT}.ipynb", 4)
+
+
+def _cell_scores(course: Course, student: str) -> dict[str, float]:
+    return {grade_id: cell.score for grade_id, cell in course.scores(student).cells.items()}
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    course = Course.create(tmp_path_factory.mktemp("nbgrader-lab03"), ASSIGNMENT, LAB,
+                           source_directory="labs")
+    course.generate_assignment()
+    return course
+
+
+@pytest.fixture(scope="module")
+def graded(course):
+    """Every submission placed, then one autograde run for all of them."""
+    source = nbformat.read(course.source_notebook(), as_version=4)
+    release = nbformat.read(course.release_notebook(), as_version=4)
+    solved_s3 = _cell(source, "s3-permission").source
+    solved_role = _cell(source, "role-policy").source
+
+    tampered_solution = _with_grade_cells(source, "assert False")
+    _cell(tampered_solution, "role").source += "\n" + ADMIN + "\n"
+
+    course.submit("solution", course.source_notebook())
+    course.submit("untouched", course.release_notebook())
+    course.submit("broad-role", _answered(release, role_policy=BROAD_ROLE, s3_permission=solved_s3))
+    course.submit("extra-read", _answered(release, role_policy=EXTRA_READ, s3_permission=solved_s3))
+    course.submit("extra-managed", _answered(release, role_policy=EXTRA_MANAGED,
+                                             s3_permission=solved_s3))
+    course.submit("broad-s3", _answered(release, role_policy=solved_role, s3_permission=BROAD_S3))
+    course.submit("tampered-release", _with_grade_cells(release, "assert True"))
+    course.submit("tampered-solution", tampered_solution)
+    output = course.autograde()
+    return course, output
+
+
+def test_the_release_has_no_solutions_and_no_hidden_tests(course):
+    released = sorted(path.name for path in course.folder("release").iterdir())
+    assert released == [f"{ASSIGNMENT}.ipynb"], f"only the notebook may be released: {released}"
+
+    source_text = "\n".join(cell.source for cell in nbformat.read(course.source_notebook(), 4).cells)
+    release = nbformat.read(course.release_notebook(), as_version=4)
+    release_text = "\n".join(cell.source for cell in release.cells)
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+        assert marker not in release_text
+
+    # Every distinctive line of a solution or a hidden test (one that appears nowhere else in
+    # the source notebook) must be gone from the release.
+    regions = SOLUTION.findall(source_text) + HIDDEN.findall(source_text)
+    outside = SOLUTION.sub("", HIDDEN.sub("", source_text))
+    distinctive = {line.strip() for region in regions for line in region.splitlines()
+                   if len(line.strip()) >= 20 and line.strip() not in outside}
+    assert len(distinctive) > 25, "the check needs enough solution text to mean something"
+    leaked = sorted(line for line in distinctive if line in release_text)
+    assert not leaked, f"solution or hidden-test lines in the release: {leaked}"
+
+    solution_cells = [cell for cell in release.cells
+                      if cell.get("metadata", {}).get("nbgrader", {}).get("solution")]
+    assert [cell.metadata.nbgrader.grade_id for cell in solution_cells] == SOLUTION_CELLS
+    stubs = re.findall(r"# YOUR CODE HERE\n[ ]*raise NotImplementedError\(\)", release_text)
+    assert len(stubs) == len(SOLUTION.findall(source_text)) == 2
+    assert all(not cell.get("outputs") for cell in release.cells if cell.cell_type == "code")
+
+    tests = {cell.metadata.nbgrader.grade_id: cell.metadata.nbgrader for cell in grade_cells(release)}
+    assert {grade_id: meta.points for grade_id, meta in tests.items()} == POINTS
+    assert sum(POINTS.values()) == 10
+    assert all(meta.locked for meta in tests.values())
+    for grade_id in LOCKED_CELLS:  # the cells that build the lab are locked too
+        assert _cell(release, grade_id).metadata.nbgrader.locked, grade_id
+
+
+def test_the_solution_scores_full_marks(graded):
+    course, output = graded
+    scores = course.scores("solution")
+    not_full = {cell.grade_id: cell.score for cell in scores.cells.values()
+                if cell.score != cell.max_score}
+    assert not not_full, f"solution cells below full marks: {not_full}\n--- autograde ---\n{output}"
+    assert set(scores.cells) == set(POINTS)
+    assert (scores.score, scores.max_score) == (10.0, 10.0)
+    # nbgrader gives 0 to a test cell that writes to stderr: no cell of the solution does.
+    noisy = {index: output.get("text") or output.get("ename")
+             for index, cell in enumerate(_autograded(course, "solution").cells)
+             if cell.cell_type == "code" for output in cell.outputs
+             if output.output_type == "error" or output.get("name") == "stderr"}
+    assert not noisy, f"cells with errors or stderr output while grading: {noisy}"
+
+
+def test_the_untouched_release_scores_zero_without_crashing(graded):
+    course, output = graded
+    scores = course.scores("untouched")
+    assert (scores.score, scores.max_score) == (0.0, 10.0), output
+    # It really ran: every test cell failed once, with the message that says what to do.
+    errors = {cell.metadata.nbgrader.grade_id: _errors(cell)
+              for cell in grade_cells(_autograded(course, "untouched"))}
+    assert set(errors) == set(POINTS)
+    assert all(len(found) == 1 for found in errors.values()), errors
+    assert errors["test-role-policy"][0].startswith(
+        "AssertionError: put an inline policy named write-orders"), errors
+    assert errors["test-only-orders-table"][0].startswith(
+        "AssertionError: first make the function able to write"), errors
+    assert errors["test-s3-invoke"][0].startswith("AssertionError: S3 should be allowed"), errors
+    assert errors["test-s3-conditions"][0].startswith(
+        "AssertionError: add exactly one statement for s3.amazonaws.com, found 0"), errors
+    # the two solution cells raised NotImplementedError, and nothing else failed
+    autograded = _autograded(course, "untouched")
+    for grade_id in SOLUTION_CELLS:
+        assert [error.split(":")[0] for error in _errors(_cell(autograded, grade_id))] == \
+            ["NotImplementedError"]
+
+
+def test_a_broad_role_loses_the_role_points(graded):
+    course, output = graded
+    scores = _cell_scores(course, "broad-role")
+    assert scores == {**POINTS, "test-role-policy": 0.0, "test-only-orders-table": 0.0}, output
+    autograded = _autograded(course, "broad-role")
+    [visible] = _errors(_cell(autograded, "test-role-policy"))
+    assert visible.startswith("AssertionError: no wildcards: the Action of"), visible
+    [contained] = _errors(_cell(autograded, "test-only-orders-table"))
+    assert "the function wrote to the customers table" in contained, contained
+
+
+@pytest.mark.parametrize("student", ["extra-read", "extra-managed"])
+def test_hidden_tests_take_the_points_of_any_extra_grant(graded, student):
+    course, output = graded
+    assert _cell_scores(course, student) == {**POINTS, "test-role-policy": 0.0}, output
+    [error] = _errors(_cell(_autograded(course, student), "test-role-policy"))
+    expected = {"extra-read": "only dynamodb:PutItem may be allowed",
+                "extra-managed": "only AWSLambdaBasicExecutionRole may be attached"}[student]
+    assert expected in error, error
+
+
+def test_a_permission_without_source_account_loses_the_s3_points(graded):
+    course, output = graded
+    assert _cell_scores(course, "broad-s3") == {
+        **POINTS, "test-s3-invoke": 0.0, "test-s3-conditions": 0.0}, output
+    autograded = _autograded(course, "broad-s3")
+    [invoke] = _errors(_cell(autograded, "test-s3-invoke"))
+    assert "a bucket in another account may invoke the function" in invoke, invoke
+    [conditions] = _errors(_cell(autograded, "test-s3-conditions"))
+    assert "the statement needs SourceAccount=ACCOUNT" in conditions, conditions
+
+
+def test_edited_test_cells_are_graded_by_the_original_tests(graded):
+    course, output = graded
+    assert course.scores("tampered-release").score == 0.0, output
+    assert course.scores("tampered-solution").score == 10.0, output
+    autograded = _autograded(course, "tampered-release")
+    assert all(cell.source != "assert True" for cell in grade_cells(autograded))
+    assert any("BEGIN HIDDEN TESTS" in cell.source for cell in grade_cells(autograded)), \
+        "the hidden tests run during grading"
+    # the locked role cell was restored too: no AdministratorAccess was attached
+    assert "AdministratorAccess" not in _cell(_autograded(course, "tampered-solution"), "role").source
+
+
+def test_feedback_is_generated(graded):
+    course, _output = graded
+    course.generate_feedback()  # every student at once: one nbgrader start-up
+    solved = course.feedback_html("solution").read_text()
+    untouched = course.feedback_html("untouched").read_text()
+    broad = course.feedback_html("broad-role").read_text()
+    assert "Score: 10.0 / 10.0" in solved
+    assert "Score: 0.0 / 10.0" in untouched
+    assert "Score: 5.0 / 10.0" in broad and "no wildcards" in broad
+    assert "test-s3-conditions" in solved and "write-orders" in untouched
+
+
+def test_grading_records_no_progress(graded):
+    course, _output = graded
+    assert not course.progress_db.exists(), \
+        "running a submission under nbgrader must not write to the learner progress database"
+
+
+def test_the_committed_learner_copy_is_the_current_release(course):
+    """Learners open assignments/ (nbgrader's release folder, committed): it must be what
+    `nbgrader generate_assignment` makes from the source today, never a hand-edited copy."""
+    committed = ROOT / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    assert committed.exists(), f"run `nbgrader generate_assignment {ASSIGNMENT}` and commit it"
+    assert sorted(path.name for path in committed.parent.iterdir()) == [committed.name]
+
+    def shape(path):
+        notebook = nbformat.read(path, as_version=4)
+        return [(cell.cell_type, cell.source, cell.metadata.get("nbgrader")) for cell in notebook.cells]
+
+    assert shape(committed) == shape(course.release_notebook()), (
+        f"{committed.relative_to(ROOT)} is stale: run `nbgrader generate_assignment "
+        f"{ASSIGNMENT} --force` from the repository root and commit the result")
+
+
+def test_the_source_notebook_is_committed_without_outputs():
+    notebook = nbformat.read(LAB / f"{ASSIGNMENT}.ipynb", as_version=4)
+    assert all(not cell.outputs and cell.execution_count is None
+               for cell in notebook.cells if cell.cell_type == "code")
+    assert sorted(path.name for path in LAB.iterdir() if path.name != "__pycache__") == \
+        [f"{ASSIGNMENT}.ipynb"], "the lab writes no files next to it"
