@@ -267,3 +267,19 @@ def test_a_session_assumed_by_hand_is_decided_by_its_role_too(kit):
         dynamodb.put_item(TableName=orders, Item={"id": {"S": "1"}})
     assert info.value.response["Error"]["Message"] == not_authorized(
         f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/me", "dynamodb:PutItem", orders_arn)
+
+
+def test_role_chaining_needs_the_next_roles_trust_or_an_identity_policy(kit):
+    iam = kit.client("iam")
+    fn = Function(kit)
+    trusting = iam.create_role(RoleName=unique("next"), AssumeRolePolicyDocument=policy({
+        "Effect": "Allow", "Principal": {"AWS": fn.role_arn},
+        "Action": "sts:AssumeRole"}))["Role"]["Arn"]
+    other = iam.create_role(RoleName=unique("other"), AssumeRolePolicyDocument=policy({
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+        "Action": "sts:AssumeRole"}))["Role"]["Arn"]
+    assert fn.call("sts", "assume_role", RoleArn=trusting, RoleSessionName="next")["ok"]
+    answer = fn.call("sts", "assume_role", RoleArn=other, RoleSessionName="next")
+    assert answer == {"ok": False, "code": "AccessDenied", "status": 403,
+                      "message": not_authorized(fn.arn, "sts:AssumeRole", other)}
+    assert "trust policy of role" in str(kit.explain_last_denial())
