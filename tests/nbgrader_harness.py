@@ -18,6 +18,7 @@ exactly as they would on an instructor's machine. A failing command fails the te
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 import pathlib
@@ -184,3 +185,23 @@ def grade_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
     """The cells of ``notebook`` that carry points (nbgrader autograded tests)."""
     return [cell for cell in notebook.cells if cell.get("metadata", {}).get("nbgrader", {}).get("grade")
             and cell.cell_type == "code"]
+
+
+def cell(notebook: nbformat.NotebookNode, grade_id: str) -> nbformat.NotebookNode:
+    """The cell of ``notebook`` whose nbgrader ``grade_id`` is ``grade_id``."""
+    return next(c for c in notebook.cells
+                if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def with_grade_cells(notebook: nbformat.NotebookNode, source: str) -> nbformat.NotebookNode:
+    """A copy of ``notebook`` whose graded test cells all read ``source`` (a tampering student)."""
+    edited = copy.deepcopy(notebook)
+    for graded in grade_cells(edited):
+        graded.source = source
+    return edited
+
+
+def cell_errors(graded: nbformat.NotebookNode) -> list[str]:
+    """The errors a cell's outputs show, as ``"Name: value"``."""
+    return [f"{output.ename}: {output.evalue}" for output in graded.outputs
+            if output.output_type == "error"]

@@ -26,7 +26,7 @@ import re
 import nbformat
 import pytest
 
-from nbgrader_harness import ROOT, Course, grade_cells
+from nbgrader_harness import Course, ROOT, cell, cell_errors, grade_cells, with_grade_cells
 
 ASSIGNMENT = "lab03_least_privilege"
 LAB = ROOT / "labs" / ASSIGNMENT
@@ -57,29 +57,12 @@ lam.add_permission(FunctionName=FUNCTION_NAME, StatementId="s3", Action="lambda:
 ADMIN = 'iam.attach_role_policy(RoleName=ROLE_NAME, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")'
 
 
-def _cell(notebook: nbformat.NotebookNode, grade_id: str) -> nbformat.NotebookNode:
-    return next(cell for cell in notebook.cells
-                if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
-
-
 def _answered(notebook: nbformat.NotebookNode, **answers: str) -> nbformat.NotebookNode:
     """A copy of ``notebook`` whose solution cells ``grade_id=source`` hold these answers."""
     edited = copy.deepcopy(notebook)
     for grade_id, source in answers.items():
-        _cell(edited, grade_id.replace("_", "-")).source = source.strip("\n")
+        cell(edited, grade_id.replace("_", "-")).source = source.strip("\n")
     return edited
-
-
-def _with_grade_cells(notebook: nbformat.NotebookNode, source: str) -> nbformat.NotebookNode:
-    edited = copy.deepcopy(notebook)
-    for cell in grade_cells(edited):
-        cell.source = source
-    return edited
-
-
-def _errors(cell: nbformat.NotebookNode) -> list[str]:
-    return [f"{output.ename}: {output.evalue}" for output in cell.outputs
-            if output.output_type == "error"]
 
 
 def _autograded(course: Course, student: str) -> nbformat.NotebookNode:
@@ -103,11 +86,11 @@ def graded(course):
     """Every submission placed, then one autograde run for all of them."""
     source = nbformat.read(course.source_notebook(), as_version=4)
     release = nbformat.read(course.release_notebook(), as_version=4)
-    solved_s3 = _cell(source, "s3-permission").source
-    solved_role = _cell(source, "role-policy").source
+    solved_s3 = cell(source, "s3-permission").source
+    solved_role = cell(source, "role-policy").source
 
-    tampered_solution = _with_grade_cells(source, "assert False")
-    _cell(tampered_solution, "role").source += "\n" + ADMIN + "\n"
+    tampered_solution = with_grade_cells(source, "assert False")
+    cell(tampered_solution, "role").source += "\n" + ADMIN + "\n"
 
     course.submit("solution", course.source_notebook())
     course.submit("untouched", course.release_notebook())
@@ -116,7 +99,7 @@ def graded(course):
     course.submit("extra-managed", _answered(release, role_policy=EXTRA_MANAGED,
                                              s3_permission=solved_s3))
     course.submit("broad-s3", _answered(release, role_policy=solved_role, s3_permission=BROAD_S3))
-    course.submit("tampered-release", _with_grade_cells(release, "assert True"))
+    course.submit("tampered-release", with_grade_cells(release, "assert True"))
     course.submit("tampered-solution", tampered_solution)
     output = course.autograde()
     return course, output
@@ -154,7 +137,7 @@ def test_the_release_has_no_solutions_and_no_hidden_tests(course):
     assert sum(POINTS.values()) == 10
     assert all(meta.locked for meta in tests.values())
     for grade_id in LOCKED_CELLS:  # the cells that build the lab are locked too
-        assert _cell(release, grade_id).metadata.nbgrader.locked, grade_id
+        assert cell(release, grade_id).metadata.nbgrader.locked, grade_id
 
 
 def test_the_solution_scores_full_marks(graded):
@@ -178,7 +161,7 @@ def test_the_untouched_release_scores_zero_without_crashing(graded):
     scores = course.scores("untouched")
     assert (scores.score, scores.max_score) == (0.0, 10.0), output
     # It really ran: every test cell failed once, with the message that says what to do.
-    errors = {cell.metadata.nbgrader.grade_id: _errors(cell)
+    errors = {cell.metadata.nbgrader.grade_id: cell_errors(cell)
               for cell in grade_cells(_autograded(course, "untouched"))}
     assert set(errors) == set(POINTS)
     assert all(len(found) == 1 for found in errors.values()), errors
@@ -192,7 +175,7 @@ def test_the_untouched_release_scores_zero_without_crashing(graded):
     # the two solution cells raised NotImplementedError, and nothing else failed
     autograded = _autograded(course, "untouched")
     for grade_id in SOLUTION_CELLS:
-        assert [error.split(":")[0] for error in _errors(_cell(autograded, grade_id))] == \
+        assert [error.split(":")[0] for error in cell_errors(cell(autograded, grade_id))] == \
             ["NotImplementedError"]
 
 
@@ -201,9 +184,9 @@ def test_a_broad_role_loses_the_role_points(graded):
     scores = _cell_scores(course, "broad-role")
     assert scores == {**POINTS, "test-role-policy": 0.0, "test-only-orders-table": 0.0}, output
     autograded = _autograded(course, "broad-role")
-    [visible] = _errors(_cell(autograded, "test-role-policy"))
+    [visible] = cell_errors(cell(autograded, "test-role-policy"))
     assert visible.startswith("AssertionError: no wildcards: the Action of"), visible
-    [contained] = _errors(_cell(autograded, "test-only-orders-table"))
+    [contained] = cell_errors(cell(autograded, "test-only-orders-table"))
     assert "the function wrote to the customers table" in contained, contained
 
 
@@ -211,7 +194,7 @@ def test_a_broad_role_loses_the_role_points(graded):
 def test_hidden_tests_take_the_points_of_any_extra_grant(graded, student):
     course, output = graded
     assert _cell_scores(course, student) == {**POINTS, "test-role-policy": 0.0}, output
-    [error] = _errors(_cell(_autograded(course, student), "test-role-policy"))
+    [error] = cell_errors(cell(_autograded(course, student), "test-role-policy"))
     expected = {"extra-read": "only dynamodb:PutItem may be allowed",
                 "extra-managed": "only AWSLambdaBasicExecutionRole may be attached"}[student]
     assert expected in error, error
@@ -222,9 +205,9 @@ def test_a_permission_without_source_account_loses_the_s3_points(graded):
     assert _cell_scores(course, "broad-s3") == {
         **POINTS, "test-s3-invoke": 0.0, "test-s3-conditions": 0.0}, output
     autograded = _autograded(course, "broad-s3")
-    [invoke] = _errors(_cell(autograded, "test-s3-invoke"))
+    [invoke] = cell_errors(cell(autograded, "test-s3-invoke"))
     assert "a bucket in another account may invoke the function" in invoke, invoke
-    [conditions] = _errors(_cell(autograded, "test-s3-conditions"))
+    [conditions] = cell_errors(cell(autograded, "test-s3-conditions"))
     assert "the statement needs SourceAccount=ACCOUNT" in conditions, conditions
 
 
@@ -237,7 +220,7 @@ def test_edited_test_cells_are_graded_by_the_original_tests(graded):
     assert any("BEGIN HIDDEN TESTS" in cell.source for cell in grade_cells(autograded)), \
         "the hidden tests run during grading"
     # the locked role cell was restored too: no AdministratorAccess was attached
-    assert "AdministratorAccess" not in _cell(_autograded(course, "tampered-solution"), "role").source
+    assert "AdministratorAccess" not in cell(_autograded(course, "tampered-solution"), "role").source
 
 
 def test_feedback_is_generated(graded):

@@ -19,7 +19,7 @@ import re
 import nbformat
 import pytest
 
-from nbgrader_harness import ROOT, Course, grade_cells
+from nbgrader_harness import Course, ROOT, cell, cell_errors, grade_cells, with_grade_cells
 
 ASSIGNMENT = "lab05_protect_the_database"
 LAB = ROOT / "labs" / ASSIGNMENT
@@ -32,23 +32,6 @@ WRITTEN_FILES = ("order_db.py", "orders_handler.py")
 PLANTED = "PLANTED-SOLUTION-FILE-5c1e"
 SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
-
-
-def _cell(notebook: nbformat.NotebookNode, grade_id: str) -> nbformat.NotebookNode:
-    return next(cell for cell in notebook.cells
-                if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
-
-
-def _with_grade_cells(notebook: nbformat.NotebookNode, source: str) -> nbformat.NotebookNode:
-    edited = copy.deepcopy(notebook)
-    for cell in grade_cells(edited):
-        cell.source = source
-    return edited
-
-
-def _errors(cell: nbformat.NotebookNode) -> list[str]:
-    return [f"{output.ename}: {output.evalue}" for output in cell.outputs
-            if output.output_type == "error"]
 
 
 @pytest.fixture(scope="module")
@@ -68,17 +51,17 @@ def graded(course):
     release = nbformat.read(course.release_notebook(), as_version=4)
     partial = copy.deepcopy(release)
     for grade_id in ("no-retries", "backoff"):
-        partial.cells[partial.cells.index(_cell(partial, grade_id))] = copy.deepcopy(
-            _cell(source, grade_id))
-    tampered_solution = _with_grade_cells(source, "assert False")
-    database = _cell(tampered_solution, "database-module")
+        partial.cells[partial.cells.index(cell(partial, grade_id))] = copy.deepcopy(
+            cell(source, grade_id))
+    tampered_solution = with_grade_cells(source, "assert False")
+    database = cell(tampered_solution, "database-module")
     assert "MAX_CONNECTIONS = 3\n" in database.source
     database.source = database.source.replace("MAX_CONNECTIONS = 3\n", "MAX_CONNECTIONS = 100\n")
 
     course.submit("solution", course.source_notebook())
     course.submit("untouched", course.release_notebook())
     course.submit("partial", partial)
-    course.submit("tampered-release", _with_grade_cells(release, "assert True"))
+    course.submit("tampered-release", with_grade_cells(release, "assert True"))
     course.submit("tampered-solution", tampered_solution)
     output = course.autograde()
     return course, output
@@ -118,7 +101,7 @@ def test_the_release_has_no_solutions_and_no_hidden_tests(course):
     assert all(meta.locked for meta in tests.values())
     # the cells that build the lab (database, handler, deployment, helpers) are locked too
     for grade_id in ("setup", "database-module", "handler-module", "deploy", "helpers", "fake-lambda"):
-        assert _cell(release, grade_id).metadata.nbgrader.locked, grade_id
+        assert cell(release, grade_id).metadata.nbgrader.locked, grade_id
 
 
 def test_the_solution_scores_full_marks(graded):
@@ -145,7 +128,7 @@ def test_the_untouched_release_scores_zero_without_crashing(graded):
     assert all(cell.score == 0 for cell in scores.cells.values())
     # It really ran: every test cell failed once, because of the stubs (no timeout, no dead kernel).
     autograded = nbformat.read(course.folder("autograded", "untouched") / f"{ASSIGNMENT}.ipynb", 4)
-    errors = {cell.metadata.nbgrader.grade_id: _errors(cell) for cell in grade_cells(autograded)}
+    errors = {cell.metadata.nbgrader.grade_id: cell_errors(cell) for cell in grade_cells(autograded)}
     assert set(errors) == set(POINTS)
     assert all(len(found) == 1 for found in errors.values()), errors
     for grade_id in ("test-overload", "test-backoff-retries", "test-backoff-gives-up"):
@@ -174,7 +157,7 @@ def test_edited_test_cells_are_graded_by_the_original_tests(graded):
     # the locked database cell was restored too: the database accepted 3 connections, not 100
     restored = nbformat.read(
         course.folder("autograded", "tampered-solution") / f"{ASSIGNMENT}.ipynb", 4)
-    assert "MAX_CONNECTIONS = 3\n" in _cell(restored, "database-module").source
+    assert "MAX_CONNECTIONS = 3\n" in cell(restored, "database-module").source
 
 
 def test_feedback_is_generated(graded):

@@ -19,15 +19,11 @@ import nbformat
 import pytest
 
 from lambdakit.course import bank, quizbuild
-from nbgrader_harness import Course
+from nbgrader_harness import Course, cell
 
 SECTION = "02"
 ASSIGNMENT = quizbuild.assignment_name(SECTION)
 SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
-
-
-def _cell(notebook, grade_id):
-    return next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
 
 
 @pytest.fixture(scope="module")
@@ -46,13 +42,13 @@ def graded(course):
     release = nbformat.read(course.release_notebook(), as_version=4)
     one_wrong = copy.deepcopy(release)
     for question in questions:  # the student's answers: the solutions, without the markers
-        answer = SOLUTION.search(_cell(source, f"{question.id}-answer").source).group(1)
-        _cell(one_wrong, f"{question.id}-answer").source = answer
+        answer = SOLUTION.search(cell(source, f"{question.id}-answer").source).group(1)
+        cell(one_wrong, f"{question.id}-answer").source = answer
     first = questions[0]
-    _cell(one_wrong, f"{first.id}-answer").source = 'q1 = {"nothing"}'
+    cell(one_wrong, f"{first.id}-answer").source = 'q1 = {"nothing"}'
     tampered = copy.deepcopy(one_wrong)
-    right = SOLUTION.search(_cell(source, f"{first.id}-answer").source).group(1)
-    _cell(tampered, f"{first.id}-test").source = right
+    right = SOLUTION.search(cell(source, f"{first.id}-answer").source).group(1)
+    cell(tampered, f"{first.id}-test").source = right
 
     course.submit("solution", course.source_notebook())
     course.submit("untouched", course.release_notebook())
@@ -68,9 +64,9 @@ def test_the_release_has_no_answers_and_no_hidden_tests(course):
     assert "BEGIN HIDDEN TESTS" not in text and "check_answer" not in text
     assert "BEGIN SOLUTION" not in text
     for number, question in enumerate(bank.load_section(SECTION), start=1):
-        answer_cell = _cell(release, f"{question.id}-answer")
+        answer_cell = cell(release, f"{question.id}-answer")
         assert "YOUR CODE HERE" in answer_cell.source and f"q{number} =" not in answer_cell.source
-        assert question.prompt in _cell(release, f"{question.id}-text").source
+        assert question.prompt in cell(release, f"{question.id}-text").source
 
 
 def test_the_solution_scores_full_marks(graded):

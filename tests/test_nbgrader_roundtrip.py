@@ -17,7 +17,7 @@ import re
 import nbformat
 import pytest
 
-from nbgrader_harness import ROOT, Course, grade_cells
+from nbgrader_harness import Course, ROOT, cell as graded_cell, grade_cells, with_grade_cells
 
 ASSIGNMENT = "lab01_first_function"
 LAB = ROOT / "labs" / ASSIGNMENT
@@ -29,18 +29,6 @@ WRITTEN_FILES = ("pricing.py", "order_handler.py")
 PLANTED = "PLANTED-SOLUTION-FILE-7f3a"
 SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
-
-
-def _with_grade_cells(notebook: nbformat.NotebookNode, source: str) -> nbformat.NotebookNode:
-    edited = copy.deepcopy(notebook)
-    for cell in grade_cells(edited):
-        cell.source = source
-    return edited
-
-
-def _solution_cell(notebook: nbformat.NotebookNode, grade_id: str) -> nbformat.NotebookNode:
-    return next(cell for cell in notebook.cells
-                if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id)
 
 
 @pytest.fixture(scope="module")
@@ -61,13 +49,13 @@ def graded(course):
     partial = copy.deepcopy(release)
     for index, cell in enumerate(partial.cells):
         if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "pricing-module":
-            partial.cells[index] = copy.deepcopy(_solution_cell(source, "pricing-module"))
+            partial.cells[index] = copy.deepcopy(graded_cell(source, "pricing-module"))
 
     course.submit("solution", course.source_notebook())
     course.submit("untouched", course.release_notebook())
     course.submit("partial", partial)
-    course.submit("tampered-release", _with_grade_cells(release, "assert True"))
-    course.submit("tampered-solution", _with_grade_cells(source, "assert False"))
+    course.submit("tampered-release", with_grade_cells(release, "assert True"))
+    course.submit("tampered-solution", with_grade_cells(source, "assert False"))
     output = course.autograde()
     return course, output
 
