@@ -16,7 +16,7 @@ def store(tmp_path):
 
 
 def test_each_written_section_has_enough_questions_of_every_type():
-    for section in ("01", "02", "03", "05"):
+    for section in ("01", "02", "03", "05", "06"):
         questions = bank.load_section(section)
         assert len(questions) >= 6
         assert {q.type for q in questions} == set(bank.TYPES)

@@ -18,7 +18,7 @@ def test_assignment_names_follow_the_sections():
     assert quizbuild.assignment_name("02") == "quiz02_how_lambda_runs_your_code"
 
 
-@pytest.mark.parametrize("section", ["01", "02", "03", "05"])
+@pytest.mark.parametrize("section", ["01", "02", "03", "05", "06"])
 def test_every_question_becomes_a_question_an_answer_and_a_one_point_hidden_test(section):
     notebook = quizbuild.quiz_notebook(section)
     questions = bank.load_section(section)
@@ -58,7 +58,7 @@ def test_cli_writes_one_notebook_per_section(tmp_path, capsys):
     assert cli.main(["build-quizzes", "--out", str(tmp_path)]) == 0
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.ipynb"))
     assert written == [f"{quizbuild.assignment_name(s)}/{quizbuild.assignment_name(s)}.ipynb"
-                       for s in ("01", "02", "03", "05")]
+                       for s in ("01", "02", "03", "05", "06")]
     assert "nbgrader generate_assignment quiz01_introduction_to_serverless" in capsys.readouterr().out
     # rebuilding overwrites, so the notebooks always match the bank
     assert cli.main(["build-quizzes", "--out", str(tmp_path), "--section", "02"]) == 0
@@ -66,5 +66,5 @@ def test_cli_writes_one_notebook_per_section(tmp_path, capsys):
 
 def test_cli_refuses_a_section_without_questions(tmp_path, capsys):
     assert cli.main(["build-quizzes", "--out", str(tmp_path), "--section", "07"]) == 2
-    assert "no questions for section(s) 07; the bank has 01, 02, 03, 05" in capsys.readouterr().err
+    assert "no questions for section(s) 07; the bank has 01, 02, 03, 05, 06" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
