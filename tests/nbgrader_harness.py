@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
+import re
 import pathlib
 import shutil
 import subprocess
@@ -31,6 +32,8 @@ import nbformat
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 REPO_CONFIG = ROOT / "nbgrader_config.py"
 COMMAND_TIMEOUT_S = 600
+SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
+HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
 COPY_IGNORE = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc")
 
 
@@ -205,3 +208,29 @@ def cell_errors(graded: nbformat.NotebookNode) -> list[str]:
     """The errors a cell's outputs show, as ``"Name: value"``."""
     return [f"{output.ename}: {output.evalue}" for output in graded.outputs
             if output.output_type == "error"]
+
+
+def assert_release_is_clean(course: Course, min_distinctive: int) -> nbformat.NotebookNode:
+    """Only the notebook is released, without nbgrader's markers and without any distinctive
+    line of a solution or hidden test (one found nowhere else in the source); return it.
+
+    ``min_distinctive`` guards the check itself: the source must have at least that many
+    distinctive lines, or the check would prove nothing.
+    """
+    released = sorted(path.name for path in course.folder("release").iterdir())
+    assert released == [f"{course._only_notebook()}.ipynb"], \
+        f"only the notebook may be released (files the lab writes must not): {released}"
+    source_text = "\n".join(c.source for c in nbformat.read(course.source_notebook(), 4).cells)
+    release = nbformat.read(course.release_notebook(), as_version=4)
+    release_text = "\n".join(c.source for c in release.cells)
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+        assert marker not in release_text
+    regions = SOLUTION.findall(source_text) + HIDDEN.findall(source_text)
+    outside = SOLUTION.sub("", HIDDEN.sub("", source_text))
+    distinctive = {line.strip() for region in regions for line in region.splitlines()
+                   if len(line.strip()) >= 20 and line.strip() not in outside}
+    assert len(distinctive) > min_distinctive, \
+        "the check needs enough solution text to mean something"
+    leaked = sorted(line for line in distinctive if line in release_text)
+    assert not leaked, f"solution or hidden-test lines in the release: {leaked}"
+    return release

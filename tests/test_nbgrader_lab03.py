@@ -26,7 +26,8 @@ import re
 import nbformat
 import pytest
 
-from nbgrader_harness import Course, ROOT, cell, cell_errors, grade_cells, with_grade_cells
+from nbgrader_harness import (Course, ROOT, SOLUTION, assert_release_is_clean, cell, cell_errors,
+                              grade_cells, with_grade_cells)
 
 ASSIGNMENT = "lab03_least_privilege"
 LAB = ROOT / "labs" / ASSIGNMENT
@@ -36,8 +37,6 @@ ROLE_POINTS = ("test-role-policy", "test-only-orders-table")
 S3_POINTS = ("test-s3-invoke", "test-s3-conditions")
 SOLUTION_CELLS = ["role-policy", "s3-permission"]
 LOCKED_CELLS = ("setup", "resources", "role", "deploy")
-SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
-HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
 
 ROLE_POLICY = """
 policy = {{"Version": "2012-10-17", "Statement": {statements}}}
@@ -106,24 +105,9 @@ def graded(course):
 
 
 def test_the_release_has_no_solutions_and_no_hidden_tests(course):
-    released = sorted(path.name for path in course.folder("release").iterdir())
-    assert released == [f"{ASSIGNMENT}.ipynb"], f"only the notebook may be released: {released}"
-
-    source_text = "\n".join(cell.source for cell in nbformat.read(course.source_notebook(), 4).cells)
-    release = nbformat.read(course.release_notebook(), as_version=4)
+    release = assert_release_is_clean(course, min_distinctive=25)
     release_text = "\n".join(cell.source for cell in release.cells)
-    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
-        assert marker not in release_text
-
-    # Every distinctive line of a solution or a hidden test (one that appears nowhere else in
-    # the source notebook) must be gone from the release.
-    regions = SOLUTION.findall(source_text) + HIDDEN.findall(source_text)
-    outside = SOLUTION.sub("", HIDDEN.sub("", source_text))
-    distinctive = {line.strip() for region in regions for line in region.splitlines()
-                   if len(line.strip()) >= 20 and line.strip() not in outside}
-    assert len(distinctive) > 25, "the check needs enough solution text to mean something"
-    leaked = sorted(line for line in distinctive if line in release_text)
-    assert not leaked, f"solution or hidden-test lines in the release: {leaked}"
+    source_text = "\n".join(cell.source for cell in nbformat.read(course.source_notebook(), 4).cells)
 
     solution_cells = [cell for cell in release.cells
                       if cell.get("metadata", {}).get("nbgrader", {}).get("solution")]
