@@ -17,10 +17,10 @@ import os
 import threading
 import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from . import identity, safety, telemetry
+from .async_invoke import AsyncQueue, QueuedEvent
 from .concurrency_limits import ConcurrencyLimits
 from .errors import TooManyRequestsException
 from .functions import CodeStore, FunctionVersion
@@ -159,8 +159,7 @@ class Engine:
         self.metrics = MetricPublisher()
         self._live = 0
         self._closed = False
-        self._events = ThreadPoolExecutor(max_workers=self.settings.max_environments,
-                                          thread_name_prefix="lambdakit-event")
+        self.async_queue = AsyncQueue(self)  # Event invocations: retries, destinations, DLQ
         self._reaper = threading.Thread(target=self._reap_loop, daemon=True,
                                         name="lambdakit-reaper")
         self._reaper.start()
@@ -235,24 +234,15 @@ class Engine:
             raise
 
     def invoke_event(self, fn: FunctionVersion, code_dir: str, payload: bytes,
-                     invoked_arn: str, request_id: str | None = None) -> Future:
+                     invoked_arn: str, request_id: str | None = None) -> QueuedEvent:
         """Queue an asynchronous (``Event``) invocation; it runs in the background.
 
-        Unfinished: AWS retries a throttled event with backoff for up to six hours;
-        the kit logs it and drops it.
+        The event goes to the internal queue (:mod:`.async_invoke`): function errors are
+        retried up to MaximumRetryAttempts, throttles and system errors with backoff until
+        MaximumEventAgeInSeconds, and the outcome goes to the destinations and the DLQ.
         """
-        request_id = request_id or str(uuid.uuid4())
-
-        def run() -> InvokeResult | None:
-            try:
-                return self.invoke(fn, code_dir, payload, invoked_arn, None, "Event", request_id)
-            except TooManyRequestsException as throttle:
-                log.warning("lambdakit: event %s for %s was throttled (%s) and dropped: the kit "
-                            "does not retry throttled events yet", request_id, fn.name,
-                            throttle.extra.get("Reason"))
-                return None
-
-        return self._events.submit(run)
+        return self.async_queue.submit(fn, code_dir, payload, invoked_arn,
+                                       request_id or str(uuid.uuid4()))
 
     def environments(self) -> list[dict[str, Any]]:
         """The live execution environments: function key, id, state (``idle``, ``busy``, or
@@ -462,8 +452,9 @@ class Engine:
             self._pools.clear()
             self._provisioned.clear()
             self._cond.notify_all()
-        self._events.shutdown(wait=False, cancel_futures=True)
+        self.async_queue.close()
         self._shutdown_all(doomed)
+        self.async_queue.join()  # attempts under way end once their workers are gone
         self._reaper.join(timeout=5)
         self.code.close()
 

@@ -19,6 +19,11 @@ spells the second one ``ProvisionedConcurrentInvocations`` in places; the metric
 name in CloudWatch (and in the "Lambda function metrics" table) is
 ``ProvisionedConcurrencyInvocations``.
 
+Asynchronous invocation (:mod:`lambdakit.async_invoke`), under ``FunctionName``:
+``AsyncEventsReceived`` (events queued), ``AsyncEventAge`` (ms between queueing and each
+attempt), ``AsyncEventsDropped`` (events that failed every attempt or grew too old),
+``DeadLetterErrors`` and ``DestinationDeliveryFailures`` (deliveries refused).
+
 Values are aggregated per minute (Lambda's resolution) into one statistic set
 per metric and dimension set, so memory stays flat however many invocations
 run, and the numbers are readable at once with ``get_metric_statistics``::
@@ -108,6 +113,13 @@ class MetricPublisher:
         """One invocation was refused with a 429: Throttles."""
         for dims in dimension_sets(function, qualifier):
             self.add(account, region, "Throttles", 1, "Count", dims)
+
+    def async_event(self, account: str, region: str, function: str, name: str,
+                    value: float = 1, unit: str = "Count") -> None:
+        """An asynchronous-invocation metric under ``FunctionName``: ``AsyncEventsReceived``,
+        ``AsyncEventAge`` (ms), ``AsyncEventsDropped``, ``DeadLetterErrors`` or
+        ``DestinationDeliveryFailures``."""
+        self.add(account, region, name, value, unit, (("FunctionName", function),))
 
     def account(self, account: str, region: str, *, concurrent: int, unreserved: int) -> None:
         """Account-wide concurrency: invocations running, and those of functions without reserved
