@@ -386,6 +386,12 @@ class Engine:
             else:
                 self._live -= 1
                 if failure is not None and not cfg.removed and not self._closed:
+                    # a FAILED configuration holds no concurrency: give it back before anyone
+                    # can see the status (a client polling for FAILED reads the account next)
+                    if self._provisioned.get(
+                            (cfg.account, cfg.region, cfg.function, cfg.qualifier)) is cfg:
+                        self.limits.set_provisioned(cfg.account, cfg.region, cfg.function,
+                                                    cfg.qualifier, None)
                     cfg.status, cfg.reason = "FAILED", INIT_FAILURE_REASON
                     failed = self._drop_provisioned(cfg)
                     now_failed = True
@@ -394,12 +400,6 @@ class Engine:
             env.shutdown()
         if now_failed:
             self._shutdown_all(failed)
-            with self._cond:
-                current = self._provisioned.get(
-                    (cfg.account, cfg.region, cfg.function, cfg.qualifier)) is cfg
-            if current:  # a FAILED configuration holds no concurrency
-                self.limits.set_provisioned(cfg.account, cfg.region, cfg.function,
-                                            cfg.qualifier, None)
 
     def _acquire_provisioned(self, cfg: ProvisionedConfig
                              ) -> tuple[EnvironmentPool, ExecutionEnvironment] | None:
