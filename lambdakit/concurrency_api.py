@@ -75,14 +75,16 @@ def _account_usage(account: str, region: str) -> dict[str, int]:
             "FunctionCount": len(functions)}
 
 
-def _json(status: int, payload: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+def json_response(status: int, payload: Any) -> tuple[int, list[tuple[str, str]], bytes]:
     body = b"" if payload is None else json.dumps(payload).encode()
     return status, [("Content-Type", "application/json")], body
 
 
-def _pass_through(moto_app: WsgiApp, environ: dict[str, Any],
+def pass_through(moto_app: WsgiApp, environ: dict[str, Any],
                   body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
-    """Let moto answer the request (whose body was already read); return its response."""
+    """Let moto answer the request (whose body was already read): (status, headers, body).
+
+    Shared by the kit's API modules that watch or complete one of moto's operations."""
     import io
 
     environ["wsgi.input"] = io.BytesIO(body)
@@ -148,7 +150,7 @@ def _provisioned(engine: Any, method: str, path_name: str, query: dict[str, list
         page: dict[str, Any] = {"ProvisionedConcurrencyConfigs": items[start:start + size]}
         if start + size < len(items):
             page["NextMarker"] = str(start + size)
-        return _json(200, page)
+        return json_response(200, page)
     ref = function_ref(path_name, qualifier, account, region)
     target = _provisioned_target(ref)
     if method == "PUT":
@@ -167,14 +169,14 @@ def _provisioned(engine: Any, method: str, path_name: str, query: dict[str, list
         version = FunctionVersion.from_moto(target)
         config = engine.put_provisioned(version, motohooks.code_dir(target, engine), ref.qualifier,
                                         ref.invoked_arn, requested)
-        return _json(202, config)
+        return json_response(202, config)
     if method == "DELETE":
         engine.delete_provisioned(ref.account, ref.region, ref.name, ref.qualifier)
         return 204, [], b""
     config = engine.get_provisioned(ref.account, ref.region, ref.name, ref.qualifier)
     if config is None:
         raise ProvisionedConcurrencyConfigNotFoundException(NO_PROVISIONED_CONFIG)
-    return _json(200, config)
+    return json_response(200, config)
 
 
 def respond(moto_app: WsgiApp, limits: Any, environ: dict[str, Any]
@@ -191,7 +193,7 @@ def respond(moto_app: WsgiApp, limits: Any, environ: dict[str, Any]
                             parse_qs(environ.get("QUERY_STRING", "")), body, account, region)
 
     if ACCOUNT_SETTINGS_PATH.match(path):
-        return _json(200, {"AccountLimit": {**CODE_STORAGE_LIMITS,
+        return json_response(200, {"AccountLimit": {**CODE_STORAGE_LIMITS,
                                             **limits.account_settings(account, region)},
                            "AccountUsage": _account_usage(account, region)})
 
@@ -207,14 +209,14 @@ def respond(moto_app: WsgiApp, limits: Any, environ: dict[str, Any]
                     "Could not parse request body into json: ReservedConcurrentExecutions "
                     "is required") from None
             limits.check_reserved(ref.account, ref.region, ref.name, reserved)
-        status, headers, content = _pass_through(moto_app, environ, body)
+        status, headers, content = pass_through(moto_app, environ, body)
         if status < 300:  # moto found the function and stored the setting: enforce it
             limits.set_reserved(ref.account, ref.region, ref.name, reserved)
         return status, headers, content
 
     function = FUNCTION_PATH.match(path)
     alias = ALIAS_PATH.match(path)
-    status, headers, content = _pass_through(moto_app, environ, body)
+    status, headers, content = pass_through(moto_app, environ, body)
     engine = getattr(limits, "engine", None)
     if alias and status < 300 and engine is not None:
         ref = function_ref(unquote(alias["name"]), None, account, region)

@@ -24,7 +24,6 @@ to the configuration those operations and GetFunction(Configuration) return.
 """
 from __future__ import annotations
 
-import io
 import json
 import re
 import time
@@ -34,6 +33,7 @@ from urllib.parse import parse_qs, unquote
 
 from .errors import (InvalidParameterValueException, InvalidRequestContentException,
                      LambdaError, ResourceNotFoundException, ServiceException, ValidationException)
+from .concurrency_api import json_response, pass_through
 from .invoke_api import function_ref, status_line
 
 CONFIG_PATH = re.compile(r"^/2019-09-25/functions/(?P<name>[^/]+)/event-invoke-config/?$")
@@ -58,28 +58,6 @@ def handles(environ: dict[str, Any]) -> bool:
             or (method == "POST" and bool(CREATE_PATH.match(path)))
             or (method == "GET" and bool(FUNCTION_PATH.match(path)))
             or (method in ("GET", "PUT") and bool(CONFIGURATION_PATH.match(path))))
-
-
-def _json(status: int, payload: Any) -> tuple[int, list[tuple[str, str]], bytes]:
-    body = b"" if payload is None else json.dumps(payload).encode()
-    return status, [("Content-Type", "application/json")], body
-
-
-def _pass_through(moto_app: WsgiApp, environ: dict[str, Any],
-                  body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
-    environ["wsgi.input"] = io.BytesIO(body)
-    environ["CONTENT_LENGTH"] = str(len(body))
-    answer: dict[str, Any] = {}
-
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
-        answer.update(status=int(status.split()[0]), headers=list(headers))
-
-    chunks = moto_app(environ, start_response)
-    try:
-        content = b"".join(chunks)
-    finally:
-        getattr(chunks, "close", lambda: None)()
-    return answer["status"], answer["headers"], content
 
 
 def _moto_function(ref: Any) -> Any:
@@ -186,7 +164,7 @@ def respond(moto_app: WsgiApp, engine: Any, environ: dict[str, Any]
             items = [_describe(ref.base_arn if q == "$LATEST" else f"{ref.base_arn}:{q}", c)
                      for (a, r, n, q), c in sorted(configs.items())
                      if (a, r, n) == (ref.account, ref.region, ref.name)]
-            return _json(200, {"FunctionEventInvokeConfigs": items})
+            return json_response(200, {"FunctionEventInvokeConfigs": items})
         key = (ref.account, ref.region, ref.name, ref.qualifier or "$LATEST")
         arn = ref.invoked_arn
         if method == "GET" or method == "DELETE":
@@ -195,8 +173,8 @@ def respond(moto_app: WsgiApp, engine: Any, environ: dict[str, Any]
                     f"The function {arn} doesn't have an EventInvokeConfig")
             if method == "DELETE":
                 del configs[key]
-                return _json(204, None)
-            return _json(200, _describe(arn, configs[key]))
+                return json_response(204, None)
+            return json_response(200, _describe(arn, configs[key]))
         try:
             update = json.loads(body or b"{}")
             if not isinstance(update, dict):
@@ -224,7 +202,7 @@ def respond(moto_app: WsgiApp, engine: Any, environ: dict[str, Any]
         merged["LastModified"] = time.time()
         merged["_function"] = latest
         configs[key] = merged
-        return _json(200, _describe(arn, merged))
+        return json_response(200, _describe(arn, merged))
 
     # CreateFunction, UpdateFunctionConfiguration, GetFunction(Configuration): DeadLetterConfig
     target: str | None = None
@@ -243,7 +221,7 @@ def respond(moto_app: WsgiApp, engine: Any, environ: dict[str, Any]
                     raise InvalidParameterValueException(
                         f"The provided DeadLetterConfig TargetArn {target} is not a valid "
                         "SQS queue or SNS topic ARN.")
-    status, headers, content = _pass_through(moto_app, environ, body)
+    status, headers, content = pass_through(moto_app, environ, body)
     if status >= 300:
         return status, headers, content
     try:
