@@ -47,6 +47,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from .errors import TooManyRequestsException
+from .identity import role_client
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -331,17 +332,6 @@ def dead_letter_target(fn: FunctionVersion) -> str | None:
     return getattr(_moto_latest(fn), "_lk_dead_letter", None)
 
 
-def _client(engine: Engine, fn: FunctionVersion, service: str, region: str) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    key, secret, token = engine._credentials(fn)
-    return boto3.session.Session().client(
-        service, endpoint_url=engine.endpoint_url, region_name=region, aws_access_key_id=key,
-        aws_secret_access_key=secret, aws_session_token=token,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}))
-
-
 def send(engine: Engine, fn: FunctionVersion, target: str, body: str, *,
          outcome: str = "Failure", function_arn: str = "", attributes: dict[str, Any] | None = None,
          dead_letter: bool = False) -> None:
@@ -354,18 +344,18 @@ def send(engine: Engine, fn: FunctionVersion, target: str, body: str, *,
         extra: dict[str, Any] = {}
         if attributes:
             extra["MessageAttributes"] = _attributes(attributes)
-        _client(engine, fn, "sqs", region).send_message(QueueUrl=url, MessageBody=body, **extra)
+        role_client(engine, fn, "sqs", region).send_message(QueueUrl=url, MessageBody=body, **extra)
     elif service == "sns":
         extra = {"MessageAttributes": _attributes(attributes)} if attributes else {}
-        _client(engine, fn, "sns", region).publish(TopicArn=target, Message=body, **extra)
+        role_client(engine, fn, "sns", region).publish(TopicArn=target, Message=body, **extra)
     elif service == "events" and not dead_letter:
-        answer = _client(engine, fn, "events", region).put_events(Entries=[{
+        answer = role_client(engine, fn, "events", region).put_events(Entries=[{
             "Source": "lambda", "DetailType": f"Lambda Function Invocation Result - {outcome}",
             "Detail": body, "EventBusName": target, "Resources": [function_arn]}])
         if answer.get("FailedEntryCount"):
             raise RuntimeError(f"PutEvents failed: {answer.get('Entries')}")
     elif service == "lambda" and not dead_letter:
-        _client(engine, fn, "lambda", region).invoke(FunctionName=target, InvocationType="Event",
+        role_client(engine, fn, "lambda", region).invoke(FunctionName=target, InvocationType="Event",
                                                      Payload=body.encode())
     else:
         raise ValueError(f"unsupported destination {target}")

@@ -1,9 +1,10 @@
 """Who a handler acts as: its execution role's temporary credentials."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .engine import Engine
     from .functions import FunctionVersion
 
 
@@ -19,3 +20,19 @@ def role_credentials(fn: FunctionVersion) -> tuple[str, str, str]:
         region_name=fn.region, role_session_name=fn.name, role_arn=fn.role,
         policy=None, duration=43200, external_id=None)
     return role.access_key_id, role.secret_access_key, role.session_token
+
+
+def role_client(engine: Engine, fn: FunctionVersion, service: str, region: str | None = None) -> Any:
+    """A boto3 client of the local endpoint signed as ``fn``'s execution role, with no retries.
+
+    Lambda itself acts as this role when it delivers to destinations and dead-letter queues
+    and when its pollers read queues and streams, so the role's policies decide.
+    """
+    import boto3
+    from botocore.config import Config
+
+    key, secret, token = engine._credentials(fn)
+    return boto3.session.Session().client(
+        service, endpoint_url=engine.endpoint_url, region_name=region or fn.region,
+        aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}))
