@@ -254,3 +254,6 @@ def _patch_moto() -> None:
 
         functools.update_wrapper(authorized, getattr(responses.LambdaResponse, operation))
         setattr(responses.LambdaResponse, operation, authorized)
+
+    from . import push_sources
+    push_sources.patch()  # S3, SNS and EventBridge invoke asynchronously, if the policy allows

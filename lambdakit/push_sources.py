@@ -1,0 +1,500 @@
+"""Services that push events to Lambda: S3 notifications, SNS subscriptions, EventBridge rules.
+
+On AWS these services invoke a function **asynchronously** (``InvocationType=Event``), as
+themselves (the service principals ``s3.amazonaws.com``, ``sns.amazonaws.com``,
+``events.amazonaws.com``), and only if the function's resource-based policy allows that
+principal ``lambda:InvokeFunction`` with the conditions the service sends: ``aws:SourceArn``
+(the bucket, topic or rule ARN) and ``aws:SourceAccount`` (the account that owns it).
+:func:`patch` makes moto's deliveries behave that way:
+
+* each delivery is judged by :mod:`lambdakit.permissions` (the same judge as Invoke and
+  ``kit.explain_invoke(..., principal="s3.amazonaws.com", source_arn=...)``); a refused
+  one never runs the function, is logged (logger ``lambdakit``), kept in
+  :func:`recent_refusals` and in ``permissions.recent_denials()`` (so
+  ``kit.explain_last_denial()`` shows it), and counted where the service counts it:
+  SNS ``NumberOfNotificationsFailed`` (``AWS/SNS``, ``TopicName``), EventBridge
+  ``FailedInvocations`` (``AWS/Events``, ``RuleName``);
+* an allowed one goes to the engine's asynchronous queue
+  (:meth:`lambdakit.engine.Engine.invoke_event`), so retries, maximum event age, the event
+  invoke configuration, destinations and the dead-letter queue apply; a qualified target
+  (``function:f:live``) runs the version the alias routes to;
+* S3's ``PutBucketNotificationConfiguration`` checks the Lambda destinations first, as S3
+  does, and refuses with ``InvalidArgument`` "Unable to validate the following destination
+  configurations" unless ``SkipDestinationValidation`` is set;
+* events have AWS's shapes: S3 records (``eventVersion`` 2.1, UTC ``eventTime``,
+  ``userIdentity``, ``requestParameters``, ``responseElements``, ``ownerIdentity``, keys
+  URL-encoded as S3 does, a growing ``sequencer``), SNS records (the real subscription
+  ARN, message id, subject or null, attributes, a signature moto can verify), EventBridge
+  events (``time`` in ISO 8601, target ``Input`` / ``InputPath`` / ``InputTransformer``).
+
+SNS filter policies and EventBridge event patterns stay moto's; a DISABLED rule delivers
+nothing (moto would still deliver).
+"""
+from __future__ import annotations
+
+import base64
+import collections
+import copy
+import dataclasses
+import datetime as dt
+import functools
+import hashlib
+import itertools
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+from typing import Any
+from urllib.parse import quote_plus
+
+from .errors import LambdaError
+
+log = logging.getLogger("lambdakit")
+
+S3, SNS, EVENTS = "s3.amazonaws.com", "sns.amazonaws.com", "events.amazonaws.com"
+VALIDATION_MESSAGE = "Unable to validate the following destination configurations"
+
+_refusals: collections.deque[Refusal] = collections.deque(maxlen=50)
+_request = threading.local()  # the S3 request being handled: caller key, address, headers
+_sequence = itertools.count(time.time_ns())
+_patched = False
+
+
+@dataclasses.dataclass
+class Refusal:
+    """One delivery a service could not make, and why (AWS's wording)."""
+
+    service: str  # the service principal, e.g. "s3.amazonaws.com"
+    source_arn: str  # the bucket, topic or rule
+    function_arn: str  # the function (as configured: maybe qualified)
+    message: str
+    decision: Any = None  # the permissions Decision, when the policy refused it
+    time: float = dataclasses.field(default_factory=time.time)
+
+    def __str__(self) -> str:
+        return (f"{self.service} could not invoke {self.function_arn} for {self.source_arn}: "
+                f"{self.message}")
+
+
+def recent_refusals() -> list[Refusal]:
+    """The latest refused deliveries of this process, oldest first (at most 50)."""
+    return list(_refusals)
+
+
+# --------------------------------------------------------------------------- delivery
+
+
+def authorize(principal: str, function_arn: str, source_arn: str, source_account: str) -> Any:
+    """The permissions Decision for ``principal`` invoking ``function_arn`` for ``source_arn``;
+    raises ResourceNotFoundException if the function does not exist."""
+    from . import permissions
+    from .invoke_api import _not_found, function_ref
+    from .permissions_callers import service
+
+    region = function_arn.split(":")[3] if function_arn.count(":") >= 3 else ""
+    ref = function_ref(function_arn, None, source_account, region or "us-east-1")
+    exists, statements = permissions.function_statements(ref.account, ref.region, ref.name)
+    if not exists:
+        raise _not_found(ref.invoked_arn)
+    return permissions.decide(service(principal), ref.invoked_arn, exists=True,
+                              statements=statements, source_arn=source_arn,
+                              source_account=source_account)
+
+
+def deliver(principal: str, function_arn: str, source_arn: str, source_account: str,
+            event: Any) -> Any:
+    """Invoke ``function_arn`` asynchronously with ``event`` as ``principal`` would: the
+    queued event, or None (and a :class:`Refusal`) if the function's policy refuses it or
+    the function does not exist."""
+    from . import motohooks, permissions
+    from .functions import FunctionVersion
+    from .invoke_api import resolve
+
+    payload = event if isinstance(event, bytes) else (
+        event.encode() if isinstance(event, str) else json.dumps(event).encode())
+    request_id = str(uuid.uuid4())
+    try:
+        decision = authorize(principal, function_arn, source_arn, source_account)
+    except LambdaError as error:
+        _refuse(principal, function_arn, source_arn, error.message)
+        return None
+    if not decision.allowed:
+        decision.request_id = request_id
+        permissions.record_denial(decision)
+        _refuse(principal, function_arn, source_arn, decision.message or decision.reason, decision)
+        return None
+    try:
+        engine = motohooks.current_engine()
+        target = resolve(function_arn, None, source_account, function_arn.split(":")[3])
+        version = FunctionVersion.from_moto(target.fn)
+        return engine.invoke_event(version, motohooks.code_dir(target.fn, engine), payload,
+                                   target.invoked_arn, request_id=request_id)
+    except Exception as exc:  # a kit fault: the service would see a 500 and move on
+        message = getattr(exc, "message", None) or str(exc)
+        _refuse(principal, function_arn, source_arn, message)
+        return None
+
+
+def _refuse(principal: str, function_arn: str, source_arn: str, message: str,
+            decision: Any = None) -> None:
+    refusal = Refusal(principal, source_arn, function_arn, message, decision)
+    _refusals.append(refusal)
+    log.warning("lambdakit: %s", refusal)
+
+
+def _metric(account: str, region: str, namespace: str, name: str,
+            dimensions: dict[str, str]) -> None:
+    """One Count data point in the local CloudWatch (the services' own metrics)."""
+    from moto.cloudwatch.models import cloudwatch_backends
+    from moto.core.utils import utcnow
+
+    cloudwatch_backends[account][region].put_metric_data(namespace, [{
+        "MetricName": name, "Timestamp": utcnow(), "Unit": "Count", "Value": 1.0,
+        "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions.items()]}])
+
+
+def _iso_ms(when: dt.datetime | None = None) -> str:
+    when = when or dt.datetime.now(dt.timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+# --------------------------------------------------------------------------- S3
+
+
+def _principal_id(access_key: str | None, account: str) -> str:
+    """S3's ``principalId`` of a requester: ``AWS:<unique id>`` for IAM users and role
+    sessions, the account's customer id for its root user."""
+    from .permissions_callers import caller_for_key
+
+    if access_key:
+        try:
+            caller = caller_for_key(access_key)
+        except Exception:
+            caller = None
+        if caller is not None and caller.kind in ("user", "assumed-role") and caller.user_id:
+            return f"AWS:{caller.user_id}"
+    return _customer_id(account)
+
+
+def _customer_id(account: str) -> str:
+    return "A" + hashlib.sha1(f"customer:{account}".encode()).hexdigest()[:13].upper()
+
+
+def s3_event(event_name: str, bucket: Any, key: Any, notification_id: str) -> dict[str, Any]:
+    """The S3 event notification record of ``event_name`` (``s3:ObjectCreated:Put``) for
+    ``key`` of ``bucket``, as S3 sends it (also to SQS and SNS destinations)."""
+    name = event_name[3:] if event_name.startswith("s3:") else event_name
+    account = getattr(bucket, "account_id", "")
+    obj: dict[str, Any] = {"key": quote_plus(key.name, safe="/")}
+    if not name.startswith("ObjectRemoved"):
+        obj["size"] = key.size
+        obj["eTag"] = key.etag.replace('"', "")
+    version = getattr(key, "version_id", None)
+    if getattr(bucket, "is_versioned", False) and version not in (None, "null"):
+        obj["versionId"] = str(version)
+    obj["sequencer"] = f"{next(_sequence):018X}"
+    return {"Records": [{
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": bucket.region_name,
+        "eventTime": _iso_ms(),
+        "eventName": name,
+        "userIdentity": {"principalId": _principal_id(getattr(_request, "key", None), account)},
+        "requestParameters": {"sourceIPAddress": getattr(_request, "address", None)
+                              or "127.0.0.1"},
+        "responseElements": {
+            "x-amz-request-id": os.urandom(8).hex().upper(),
+            "x-amz-id-2": base64.b64encode(os.urandom(57)).decode()},
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "configurationId": notification_id,
+            "bucket": {"name": bucket.name, "ownerIdentity": {"principalId": _customer_id(account)},
+                       "arn": bucket.arn},
+            "object": obj,
+        },
+    }]}
+
+
+def _invoke_from_s3(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
+    """moto's ``_invoke_awslambda``: S3 invokes the function asynchronously as itself."""
+    record = event_body["Records"][0]
+    bucket_arn = record["s3"]["bucket"]["arn"]
+    deliver(S3, fn_arn, bucket_arn, account_id, event_body)
+
+
+def _lambda_destinations(config: dict[str, Any]) -> list[str]:
+    return [entry["CloudFunction"] for entry in config.get("CloudFunctionConfiguration") or []]
+
+
+class DestinationValidationError(Exception):
+    """S3's InvalidArgument for Lambda destinations S3 may not invoke (answered as XML by the
+    bucket request, with one ArgumentName/ArgumentValue pair per destination, as S3 does)."""
+
+    def __init__(self, arns: list[str]):
+        super().__init__(VALIDATION_MESSAGE)
+        self.arns = arns
+
+    def response(self) -> tuple[int, dict[str, str], str]:
+        from xml.sax.saxutils import escape
+
+        pairs = "".join(
+            f"<ArgumentName{i}>{escape(arn)}, null</ArgumentName{i}>"
+            f"<ArgumentValue{i}>Not authorized to invoke function [{escape(arn)}]</ArgumentValue{i}>"
+            for i, arn in enumerate(self.arns, 1))
+        request_id = os.urandom(8).hex().upper()
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InvalidArgument</Code>'
+                f"<Message>{VALIDATION_MESSAGE}</Message>{pairs}<RequestId>{request_id}</RequestId>"
+                f"<HostId>{base64.b64encode(os.urandom(57)).decode()}</HostId></Error>")
+        return 400, {"Content-Type": "application/xml", "x-amz-request-id": request_id}, body
+
+
+def validate_destinations(bucket: Any, config: dict[str, Any]) -> None:
+    """Raise S3's InvalidArgument unless every Lambda destination lets S3 invoke it
+    (``aws:SourceArn`` the bucket, ``aws:SourceAccount`` its owner)."""
+    failures = []
+    for arn in _lambda_destinations(config):
+        try:
+            allowed = authorize(S3, arn, bucket.arn, bucket.account_id).allowed
+        except LambdaError:
+            allowed = False
+        if not allowed:
+            failures.append(arn)
+    if failures:
+        raise DestinationValidationError(failures)
+
+
+def _patch_s3() -> None:
+    from moto.s3 import models, notifications, responses
+
+    notifications._get_s3_event = s3_event
+    notifications._invoke_awslambda = _invoke_from_s3
+
+    original_setup = responses.S3Response.setup_class
+
+    @functools.wraps(original_setup)
+    def setup_class(self: Any, request: Any, full_url: str, headers: Any, *args: Any,
+                    **kwargs: Any) -> Any:
+        from .permissions import _CREDENTIAL
+
+        sent = {str(k).lower(): str(v) for k, v in
+                dict(getattr(request, "headers", None) or headers or {}).items()}
+        match = _CREDENTIAL.search(sent.get("authorization", ""))
+        _request.key = match["key"] if match else None
+        _request.address = getattr(request, "remote_addr", None)
+        _request.skip = sent.get("x-amz-skip-destination-validation", "").lower() == "true"
+        return original_setup(self, request, full_url, headers, *args, **kwargs)
+
+    responses.S3Response.setup_class = setup_class
+
+    original_put = models.S3Backend.put_bucket_notification_configuration
+
+    @functools.wraps(original_put)
+    def put_bucket_notification_configuration(self: Any, bucket_name: str,
+                                              notification_config: dict[str, Any]) -> None:
+        bucket = self.get_bucket(bucket_name)
+        if notification_config and not getattr(_request, "skip", False):
+            validate_destinations(bucket, notification_config)
+        return original_put(self, bucket_name, notification_config)
+
+    models.S3Backend.put_bucket_notification_configuration = put_bucket_notification_configuration
+
+    original_bucket_response = responses.S3Response.bucket_response
+
+    @functools.wraps(original_bucket_response)
+    def bucket_response(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return original_bucket_response(self, *args, **kwargs)
+        except DestinationValidationError as error:
+            return self._send_response(error.response())
+
+    responses.S3Response.bucket_response = bucket_response
+
+
+# --------------------------------------------------------------------------- SNS
+
+
+def sns_event(subscription: Any, message: str, message_id: str, subject: str | None,
+              message_attributes: dict[str, Any] | None) -> dict[str, Any]:
+    """The event SNS sends to a subscribed function."""
+    signed = subscription.get_post_data(message, message_id, subject)
+    topic = subscription.topic
+    region = topic.arn.split(":")[3]
+    return {"Records": [{
+        "EventSource": "aws:sns",
+        "EventVersion": "1.0",
+        "EventSubscriptionArn": subscription.arn,
+        "Sns": {
+            "Type": "Notification",
+            "MessageId": message_id,
+            "TopicArn": topic.arn,
+            "Subject": subject or None,
+            "Message": message,
+            "Timestamp": signed["Timestamp"],
+            "SignatureVersion": signed["SignatureVersion"],
+            "Signature": signed["Signature"],
+            "SigningCertUrl": signed["SigningCertURL"],
+            "UnsubscribeUrl": (f"https://sns.{region}.amazonaws.com/?Action=Unsubscribe"
+                               f"&SubscriptionArn={subscription.arn}"),
+            "MessageAttributes": dict(message_attributes or {}),
+        },
+    }]}
+
+
+def _patch_sns() -> None:
+    from moto.sns.models import Subscription
+
+    original_publish = Subscription.publish
+
+    @functools.wraps(original_publish)
+    def publish(self: Any, message: str, message_id: str, subject: str | None = None,
+                message_attributes: dict[str, Any] | None = None, group_id: str | None = None,
+                deduplication_id: str | None = None,
+                message_structure: str | None = None) -> None:
+        if self.protocol != "lambda":
+            return original_publish(self, message, message_id, subject, message_attributes,
+                                    group_id, deduplication_id, message_structure)
+        matcher = self._filter_policy_matcher
+        if matcher is not None and not matcher.matches(message_attributes, message):
+            return None
+        if message_structure == "json":
+            message = self._parse_message_structure(message, self.protocol)
+        topic = self.topic
+        account, region = topic.arn.split(":")[4], topic.arn.split(":")[3]
+        event = sns_event(self, message, message_id, subject, message_attributes)
+        queued = deliver(SNS, self.endpoint, topic.arn, account, event)
+        _metric(account, region, "AWS/SNS", "NumberOfNotificationsDelivered" if queued
+                else "NumberOfNotificationsFailed", {"TopicName": topic.name})
+        return None
+
+    Subscription.publish = publish
+
+
+# --------------------------------------------------------------------------- EventBridge
+
+
+def _iso_seconds(value: Any) -> Any:
+    if isinstance(value, (int, float)):
+        return dt.datetime.fromtimestamp(value, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value
+
+
+def target_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
+    """What a rule sends to ``target`` for ``event``: the event, or the target's ``Input``,
+    ``InputPath`` or ``InputTransformer`` applied to it."""
+    from moto.events.utils import EventTemplateParser
+
+    normal = dict(event, time=_iso_seconds(event.get("time")))
+    normal.setdefault("ingestion-time", time.time())
+    delivered = {k: v for k, v in normal.items() if k != "ingestion-time"}
+    if target.get("Input") is not None:
+        return target["Input"]
+    if target.get("InputPath"):
+        from jsonpath_ng.ext import parse
+
+        found = parse(target["InputPath"]).find(delivered)
+        return found[0].value if found else None
+    transformer = target.get("InputTransformer")
+    if transformer:
+        return EventTemplateParser.parse(input_template=transformer.get("InputTemplate"),
+                                         input_paths_map=transformer.get("InputPathsMap", {}),
+                                         event=normal)
+    return delivered
+
+
+def _rule_dimensions(rule: Any) -> dict[str, str]:
+    """Metrics of rules on the default bus carry RuleName; on a custom bus also EventBusName."""
+    if rule.event_bus_name in ("default", None):
+        return {"RuleName": rule.name}
+    return {"EventBusName": rule.event_bus_name, "RuleName": rule.name}
+
+
+def _is_lambda(target: dict[str, Any]) -> bool:
+    return str(target.get("Arn", "")).split(":")[2:3] == ["lambda"]
+
+
+def _patch_events() -> None:
+    from moto.events import notifications
+    from moto.events.models import Rule
+
+    original_send = Rule.send_to_targets
+
+    @functools.wraps(original_send)
+    def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
+        if self.state != "ENABLED":  # a disabled rule matches nothing
+            return None
+        targets = list(self.targets)
+        others = [t for t in targets if not _is_lambda(t)]
+        if others:
+            clone = copy.copy(self)
+            clone.targets = others
+            original_send(clone, original_event, transform_input)
+        functions = [t for t in targets if _is_lambda(t)]
+        if not functions or not self.event_pattern.matches_event(original_event):
+            return None
+        deliver_to_functions(self, functions, original_event)
+        return None
+
+    Rule.send_to_targets = send_to_targets
+    notifications._send_safe_notification = _send_safe_notification
+
+
+def deliver_to_functions(rule: Any, targets: list[dict[str, Any]], event: dict[str, Any]) -> None:
+    """Send ``event`` (matched by ``rule``) to its Lambda targets, counting as EventBridge does."""
+    dims = _rule_dimensions(rule)
+    _metric(rule.account_id, rule.region_name, "AWS/Events", "TriggeredRules", dims)
+    for target in targets:
+        _metric(rule.account_id, rule.region_name, "AWS/Events", "Invocations", dims)
+        queued = deliver(EVENTS, target["Arn"], rule.arn, rule.account_id,
+                         target_input(target, event))
+        if queued is None:
+            _metric(rule.account_id, rule.region_name, "AWS/Events", "FailedInvocations", dims)
+
+
+def _send_safe_notification(source: str, event_name: str, region: str, resources: Any,
+                            detail: Any) -> None:
+    """moto's service events to EventBridge (S3 CreateBucket): Lambda targets get them
+    through :func:`deliver_to_functions`; Step Functions targets as moto sends them."""
+    from moto.events import notifications
+    from moto.events.models import events_backends
+    from moto.utilities.utils import get_partition
+
+    if not (source == "aws.s3" and event_name == "CreateBucket"):
+        return
+    for account_id, account in list(events_backends.items()):
+        for backend in list(account.values()):
+            for bus in list(backend.event_buses.values()):
+                for rule in list(bus.rules.values()):
+                    if rule.state != "ENABLED":
+                        continue
+                    pattern = rule.event_pattern.get_pattern()
+                    if (source not in pattern.get("source", [])
+                            or event_name not in pattern.get("detail", {}).get("eventName", [])):
+                        continue
+                    event = dict(notifications._EVENT_S3_OBJECT_CREATED, id=str(uuid.uuid4()),
+                                 account=account_id, time=_iso_seconds(time.time()),
+                                 region=region, resources=resources, detail=detail)
+                    functions = [t for t in rule.targets if _is_lambda(t)]
+                    if functions:
+                        deliver_to_functions(rule, functions, event)
+                    for target in rule.targets:
+                        if str(target.get("Arn", "")).startswith(f"arn:{get_partition(region)}:states"):
+                            notifications._start_sfn_execution(account_id, region=region,
+                                                               sfn_arn=target["Arn"], event=event)
+
+
+# --------------------------------------------------------------------------- install
+
+
+def patch() -> None:
+    """Route moto's S3, SNS and EventBridge deliveries to Lambda through the kit (once)."""
+    global _patched
+    if _patched:
+        return
+    _patched = True
+    _patch_s3()
+    _patch_sns()
+    _patch_events()
