@@ -23,6 +23,7 @@ from . import identity, safety, telemetry
 from .async_invoke import AsyncQueue, QueuedEvent
 from .concurrency_limits import ConcurrencyLimits
 from .errors import TooManyRequestsException
+from .event_source_mappings import EventSourceMappings
 from .functions import CodeStore, FunctionVersion
 from .metrics import MetricPublisher
 from .runtime.environment import (ExecutionEnvironment, Invocation, LaunchSpec, Outcome,
@@ -160,6 +161,7 @@ class Engine:
         self._live = 0
         self._closed = False
         self.async_queue = AsyncQueue(self)  # Event invocations: retries, destinations, DLQ
+        self.event_sources = EventSourceMappings(self)  # SQS and stream pollers
         self._reaper = threading.Thread(target=self._reap_loop, daemon=True,
                                         name="lambdakit-reaper")
         self._reaper.start()
@@ -441,6 +443,7 @@ class Engine:
 
     def close(self) -> None:
         """Stop every worker and background thread; safe to call twice."""
+        self.event_sources.close()  # pollers first: they invoke functions
         with self._cond:
             if self._closed:
                 return

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from . import concurrency_api, event_invoke_config, invoke_api, moto_cloudwatch, motohooks, permissions_enforce, safety
+from . import concurrency_api, event_invoke_config, event_source_mappings, invoke_api, moto_cloudwatch, motohooks, permissions_enforce, safety
 from .engine import Engine
 from .settings import Settings
 
@@ -45,6 +45,8 @@ def _front_app(moto_app: Callable[..., Iterable[bytes]], endpoint: Endpoint) -> 
             return concurrency_api.app(moto_app, endpoint.engine.limits, environ, start_response)
         if event_invoke_config.handles(environ):
             return event_invoke_config.app(moto_app, endpoint.engine, environ, start_response)
+        if event_source_mappings.handles(environ):
+            return event_source_mappings.app(endpoint.engine, environ, start_response)
         return moto_app(environ, start_response)
     return app
 

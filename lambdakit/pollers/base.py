@@ -109,14 +109,19 @@ class Poller:
         self.engine, self.mapping = engine, mapping
         self.stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._threads_lock = threading.Lock()
 
     def start(self) -> None:
         self.spawn(self._guarded_run, f"lambdakit-poller-{self.mapping.uuid[:8]}")
 
-    def spawn(self, target: Any, name: str, *args: Any) -> threading.Thread:
+    def spawn(self, target: Any, name: str, *args: Any) -> threading.Thread | None:
+        """Start a thread of this poller (None once stopping: :meth:`stop` joins them all)."""
         thread = threading.Thread(target=target, args=args, daemon=True, name=name)
-        self._threads.append(thread)
-        thread.start()
+        with self._threads_lock:
+            if self.stopping.is_set():
+                return None
+            self._threads.append(thread)
+            thread.start()
         return thread
 
     def _guarded_run(self) -> None:
@@ -136,8 +141,10 @@ class Poller:
         """Stop polling and wait for the batch in flight to finish (at most ``timeout``)."""
         import time
 
-        self.stopping.set()
+        with self._threads_lock:  # no thread starts after this
+            self.stopping.set()
+            threads = list(self._threads)
         deadline = time.monotonic() + timeout
-        for thread in list(self._threads):
+        for thread in threads:
             if thread is not threading.current_thread():
                 thread.join(max(0.0, deadline - time.monotonic()))
