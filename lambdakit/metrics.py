@@ -121,6 +121,13 @@ class MetricPublisher:
         ``DestinationDeliveryFailures``."""
         self.add(account, region, name, value, unit, (("FunctionName", function),))
 
+    def iterator_age(self, account: str, region: str, function: str, qualifier: str | None,
+                     age_ms: float) -> None:
+        """A stream event source mapping finished a batch: ``IteratorAge`` (ms), the age of the
+        batch's last record (how far behind the stream the function is)."""
+        for dims in dimension_sets(function, qualifier):
+            self.add(account, region, "IteratorAge", age_ms, "Milliseconds", dims)
+
     def account(self, account: str, region: str, *, concurrent: int, unreserved: int) -> None:
         """Account-wide concurrency: invocations running, and those of functions without reserved
         concurrency (``UnreservedConcurrentExecutions`` counts use, not the pool's size)."""

@@ -1,0 +1,518 @@
+"""Kinesis and DynamoDB Streams event source mappings: Lambda reading a stream, shard by shard.
+
+As *Using AWS Lambda with Amazon Kinesis* and *Using AWS Lambda with Amazon DynamoDB*
+(AWS Lambda Developer Guide) describe, a :class:`StreamPoller`
+
+- reads every shard as the function's **execution role** (``kinesis:ListShards``,
+  ``GetShardIterator``, ``GetRecords``; ``dynamodb:DescribeStream``, ``GetShardIterator``,
+  ``GetRecords``) from ``StartingPosition`` (``TRIM_HORIZON``, ``LATEST``, or for Kinesis
+  ``AT_TIMESTAMP`` with ``StartingPositionTimestamp``), about once a second per shard;
+- keeps each shard in order: ``ParallelizationFactor`` (1-10) batches of a shard run at once,
+  and records with the same partition key (Kinesis) or item key (DynamoDB) always go to the
+  same one, in order;
+- invokes the function **synchronously** with up to ``BatchSize`` records gathered for at most
+  ``MaximumBatchingWindowInSeconds``, in the event shapes Lambda sends (see :mod:`lambdakit.events`);
+- drops records that match none of the ``FilterCriteria`` (Kinesis: patterns on ``data``, the
+  record's data decoded as JSON; DynamoDB: the whole record);
+- on a **function error** (the handler raised, timed out or crashed) blocks the shard (lane) and
+  retries the batch until it succeeds, ``MaximumRetryAttempts`` retries fail (-1: no limit) or
+  its records are older than ``MaximumRecordAgeInSeconds`` (-1: the stream's retention). With
+  ``BisectBatchOnFunctionError`` a failing batch is split in two and the halves retried in order;
+  "splitting batches doesn't consume the retry quota". With ``ReportBatchItemFailures`` in
+  ``FunctionResponseTypes``, ``{"batchItemFailures": [{"itemIdentifier": "<SequenceNumber>"}]}``
+  checkpoints before the lowest sequence number returned and retries from there (an empty or
+  missing identifier, or one not in the batch, fails the whole batch);
+- on a **throttle** or a system error retries without counting, until the records expire;
+- skips a batch it gives up on, and sends an invocation record (``RetryAttemptsExhausted`` or
+  ``RecordAgeExceeded``, ``KinesisBatchInfo`` / ``DDBStreamBatchInfo``) to
+  ``DestinationConfig.OnFailure`` (SQS queue or SNS topic) as the execution role;
+- publishes ``IteratorAge`` (ms, the age of the batch's last record when it finishes).
+
+Record ages and every wait run on ``Settings.time_scale``: at 0.001 a record is "one minute old"
+60 ms after it arrived. Where AWS documents no number the kit chooses one: a failed batch is
+retried after one second, a throttled one after a backoff doubling from one second to 30.
+A mapping disabled and enabled again (the same :class:`~.base.Mapping`) resumes where it stopped.
+"""
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import logging
+import threading
+import time
+import uuid
+from collections import deque
+from typing import Any
+
+from ..errors import TooManyRequestsException
+from .base import Mapping, Poller, invoke, matches, resolve_function, role_client
+
+log = logging.getLogger("lambdakit")
+
+POLL_SECONDS = 1.0  # AWS polls each shard about once a second (on the time scale)
+MIN_POLL_SECONDS = 0.05  # never faster than this, whatever the scale: the endpoint is shared
+RETRY_SECONDS = 1.0  # wait before retrying a failed batch (AWS documents none)
+BACKOFF_MAX_SECONDS = 30.0  # throttles: 1, 2, 4 ... 30 seconds
+DDB_RETENTION_SECONDS = 24 * 3600  # DynamoDB Streams keeps records for 24 hours
+DEFAULT_BATCH_SIZE = 100
+MAX_BUFFERED = 10000  # records read ahead per shard before reading pauses
+
+
+@dataclasses.dataclass
+class StreamRecord:
+    """One record read from a shard, in the shape the function receives."""
+
+    sequence: str
+    key: str  # the partition key (Kinesis) or the item's key (DynamoDB): its lane
+    arrival: float  # epoch seconds when the stream got it
+    event: dict[str, Any]
+
+    @property
+    def number(self) -> int:
+        return int(self.sequence)
+
+
+@dataclasses.dataclass
+class _Work:
+    """A batch being processed: its records, invocations so far and retries counted."""
+
+    records: list[StreamRecord]
+    invokes: int = 0
+    retries: int = 0
+    request_id: str = ""
+    last: Any = None  # the last InvokeResult, or (kind, status, message) for throttles
+
+
+class _Shard:
+    """One shard: its reader position, its lanes (one per parallel batch) and what is pending."""
+
+    def __init__(self, shard_id: str):
+        self.id = shard_id
+        self.cond = threading.Condition()
+        self.lanes: list[deque[StreamRecord]] = []  # grows to the largest factor used
+        self.active = 0  # lanes new records go to (ParallelizationFactor)
+        self.current: dict[int, list[StreamRecord]] = {}  # lane -> records in flight
+        self.last_read: str | None = None
+        self.started = False  # has its first shard iterator
+
+    def buffered(self) -> int:
+        return sum(len(lane) for lane in self.lanes)
+
+    def idle(self) -> bool:
+        return not self.buffered() and not any(self.current.values())
+
+    def lowest_pending(self) -> str | None:
+        pending = [r for lane in self.lanes for r in lane]
+        pending += [r for records in self.current.values() for r in records]
+        return min(pending, key=lambda r: r.number).sequence if pending else None
+
+
+def _epoch(value: Any) -> float:
+    if isinstance(value, dt.datetime):
+        return value.timestamp()
+    return float(value)
+
+
+def _iso(epoch: float, millis: bool) -> str:
+    moment = dt.datetime.fromtimestamp(epoch, dt.timezone.utc)
+    if millis:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _lane_of(key: str, lanes: int) -> int:
+    return int.from_bytes(hashlib.md5(key.encode()).digest()[:8], "big") % lanes
+
+
+class StreamPoller(Poller):
+    """Polls a Kinesis data stream or a DynamoDB stream for one event source mapping."""
+
+    def __init__(self, engine: Any, mapping: Mapping):
+        super().__init__(engine, mapping)
+        self.scale = engine.settings.time_scale
+        self.kinesis = mapping.service == "kinesis"
+        self.shards: dict[str, _Shard] = {}
+        self.retention = float(DDB_RETENTION_SECONDS)
+        #: set once every shard has its first iterator: records put from then on are read
+        #: whatever the StartingPosition (LATEST starts there)
+        self.ready = threading.Event()
+        self._client: Any = None
+
+    # -- reading ------------------------------------------------------------------------
+    def client(self) -> Any:
+        """The execution role's client of the stream (made again if the role's session ends)."""
+        if self._client is None:
+            self._client = role_client(self.engine, self.mapping,
+                                       "kinesis" if self.kinesis else "dynamodbstreams")
+        return self._client
+
+    def run(self) -> None:
+        arn = self.mapping.source_arn
+        while not self.stopping.is_set():
+            try:
+                if self.kinesis:
+                    summary = self.client().describe_stream_summary(StreamARN=arn)
+                    self.retention = summary["StreamDescriptionSummary"]["RetentionPeriodHours"] * 3600.0
+                    shard_ids = [s["ShardId"] for s in self._kinesis_shards(arn)]
+                else:
+                    described = self.client().describe_stream(StreamArn=arn)["StreamDescription"]
+                    shard_ids = [s["ShardId"] for s in described.get("Shards", [])]
+                break
+            except Exception as exc:
+                self._client = None
+                log.warning("lambdakit: mapping %s cannot read %s: %s", self.mapping.uuid, arn, exc)
+                if self.wait(self._poll_interval() * 5):
+                    return
+        if not shard_ids:
+            self.ready.set()
+        for shard_id in shard_ids:
+            shard = self.shards[shard_id] = _Shard(shard_id)
+            self.spawn(self._read_shard, f"lambdakit-stream-{self.mapping.uuid[:8]}-{shard_id[-6:]}",
+                       shard)
+
+    def _kinesis_shards(self, arn: str) -> list[dict[str, Any]]:
+        shards, token = [], None
+        while True:
+            page = (self.client().list_shards(NextToken=token) if token
+                    else self.client().list_shards(StreamARN=arn))
+            shards += page.get("Shards", [])
+            token = page.get("NextToken")
+            if not token:
+                return shards
+
+    def _poll_interval(self) -> float:
+        return max(POLL_SECONDS * self.scale, MIN_POLL_SECONDS)
+
+    def _first_iterator(self, shard: _Shard) -> str:
+        arn = self.mapping.source_arn
+        positions = getattr(self.mapping, "stream_positions", {})
+        kwargs: dict[str, Any]
+        if shard.id in positions:  # resuming after a stop: where the previous poller left off
+            kind, sequence = positions[shard.id]
+            kwargs = {"ShardIteratorType": kind,
+                      "StartingSequenceNumber" if self.kinesis else "SequenceNumber": sequence}
+        else:
+            position = self.mapping.get("StartingPosition", "LATEST")
+            kwargs = {"ShardIteratorType": position}
+            if position == "AT_TIMESTAMP":
+                kwargs["Timestamp"] = self.mapping.get("StartingPositionTimestamp")
+        if self.kinesis:
+            return self.client().get_shard_iterator(StreamARN=arn, ShardId=shard.id,
+                                                    **kwargs)["ShardIterator"]
+        return self.client().get_shard_iterator(StreamArn=arn, ShardId=shard.id,
+                                                **kwargs)["ShardIterator"]
+
+    def _read_shard(self, shard: _Shard) -> None:
+        iterator: str | None = None
+        while not self.stopping.is_set():
+            try:
+                if iterator is None:
+                    iterator = self._first_iterator(shard)
+                    self._started(shard)
+                self._ensure_lanes(shard)
+                with shard.cond:
+                    room = MAX_BUFFERED - shard.buffered()
+                if room <= 0:
+                    self.wait(self._poll_interval())
+                    continue
+                if self.kinesis:
+                    page = self.client().get_records(StreamARN=self.mapping.source_arn,
+                                                     ShardIterator=iterator, Limit=min(room, 10000))
+                else:
+                    page = self.client().get_records(ShardIterator=iterator, Limit=min(room, 1000))
+            except Exception as exc:
+                if self.stopping.is_set():
+                    return
+                log.warning("lambdakit: mapping %s cannot read shard %s: %s",
+                            self.mapping.uuid, shard.id, exc)
+                self._client, iterator = None, None
+                self.wait(self._poll_interval() * 5)
+                continue
+            iterator = page.get("NextShardIterator") or iterator
+            role = self._role_arn() if self.kinesis and page.get("Records") else ""
+            records = [self._record(shard, raw, role) for raw in page.get("Records", [])]
+            if records:
+                self._dispatch(shard, records)
+            if not records and self.wait(self._poll_interval()):
+                return
+
+    def _started(self, shard: _Shard) -> None:
+        with shard.cond:
+            shard.started = True
+        if all(s.started for s in list(self.shards.values())):
+            self.ready.set()
+
+    def _record(self, shard: _Shard, raw: dict[str, Any], role: str) -> StreamRecord:
+        region = self.mapping.region
+        if self.kinesis:
+            arrival = _epoch(raw["ApproximateArrivalTimestamp"])
+            sequence = raw["SequenceNumber"]
+            event = {
+                "kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": raw["PartitionKey"],
+                            "sequenceNumber": sequence,
+                            "data": base64.b64encode(raw["Data"]).decode(),
+                            "approximateArrivalTimestamp": round(arrival, 3)},
+                "eventSource": "aws:kinesis", "eventVersion": "1.0",
+                "eventID": f"{shard.id}:{sequence}", "eventName": "aws:kinesis:record",
+                "invokeIdentityArn": role, "awsRegion": region,
+                "eventSourceARN": self.mapping.source_arn}
+            return StreamRecord(sequence, raw["PartitionKey"], arrival, event)
+        body = dict(raw["dynamodb"])
+        arrival = _epoch(body["ApproximateCreationDateTime"])
+        body["ApproximateCreationDateTime"] = int(arrival)
+        event = {"eventID": raw["eventID"], "eventName": raw["eventName"], "eventVersion": "1.1",
+                 "eventSource": "aws:dynamodb", "awsRegion": region, "dynamodb": body,
+                 "eventSourceARN": self.mapping.source_arn}
+        key = json.dumps(body.get("Keys", {}), sort_keys=True)
+        return StreamRecord(body["SequenceNumber"], key, arrival, event)
+
+    def _role_arn(self) -> str:
+        fn, _, _ = resolve_function(self.mapping)
+        return fn.role
+
+    def _filter_view(self, record: StreamRecord) -> dict[str, Any]:
+        """What FilterCriteria patterns see: Kinesis ``data`` decoded (JSON when it is JSON)."""
+        if not self.kinesis:
+            return record.event
+        raw = base64.b64decode(record.event["kinesis"]["data"])
+        try:
+            data: Any = json.loads(raw)
+        except ValueError:
+            data = raw.decode("utf-8", "replace")
+        return {**record.event, "data": data}
+
+    def _dispatch(self, shard: _Shard, records: list[StreamRecord]) -> None:
+        kept = [r for r in records if matches(self.mapping, self._filter_view(r))]
+        with shard.cond:
+            shard.last_read = records[-1].sequence
+            for record in kept:
+                shard.lanes[_lane_of(record.key, shard.active)].append(record)
+            shard.cond.notify_all()
+
+    def _ensure_lanes(self, shard: _Shard) -> None:
+        """Use the lanes ParallelizationFactor asks for; a change applies once the shard is idle,
+        so that a key never has records in two lanes at once."""
+        factor = max(1, min(10, int(self.mapping.get("ParallelizationFactor", 1))))
+        with shard.cond:
+            if shard.active == factor or (shard.active and not shard.idle()):
+                return
+            shard.active = factor
+            for index in range(len(shard.lanes), factor):
+                shard.lanes.append(deque())
+                self.spawn(self._lane_loop, f"lambdakit-stream-{self.mapping.uuid[:8]}-lane{index}",
+                           shard, index)
+            shard.cond.notify_all()
+
+    # -- batches -------------------------------------------------------------------------
+    def _gather(self, shard: _Shard, index: int) -> list[StreamRecord] | None:
+        """The lane's next batch: up to BatchSize records, waiting at most the batching window
+        once the first is there. None when stopping."""
+        with shard.cond:
+            while True:
+                if self.stopping.is_set():
+                    return None
+                if shard.lanes[index]:
+                    break
+                shard.cond.wait(0.5)
+            window = float(self.mapping.get("MaximumBatchingWindowInSeconds", 0)) * self.scale
+            deadline = time.monotonic() + window
+            size = int(self.mapping.get("BatchSize", DEFAULT_BATCH_SIZE))
+            while (len(shard.lanes[index]) < size and not self.stopping.is_set()
+                   and time.monotonic() < deadline):
+                shard.cond.wait(deadline - time.monotonic())
+            if self.stopping.is_set():
+                return None
+            lane = shard.lanes[index]
+            batch = [lane.popleft() for _ in range(min(size, len(lane)))]
+            shard.current[index] = list(batch)
+            return batch
+
+    def _lane_loop(self, shard: _Shard, index: int) -> None:
+        while not self.stopping.is_set():
+            batch = self._gather(shard, index)
+            if batch is None:
+                return
+            try:
+                self._process(shard, index, batch)
+            except Exception:  # never let a kit fault stop the lane silently
+                log.exception("lambdakit: mapping %s failed on shard %s", self.mapping.uuid,
+                              shard.id)
+            with shard.cond:
+                if not self.stopping.is_set():
+                    shard.current.pop(index, None)
+                shard.cond.notify_all()
+
+    def age(self, record: StreamRecord) -> float:
+        """The record's age in seconds on AWS's clock (real seconds / time scale)."""
+        return (time.time() - record.arrival) / self.scale
+
+    def _max_age(self) -> float:
+        configured = int(self.mapping.get("MaximumRecordAgeInSeconds", -1))
+        return self.retention if configured < 0 else min(float(configured), self.retention)
+
+    def _process(self, shard: _Shard, index: int, batch: list[StreamRecord]) -> None:
+        """Process one batch until every record succeeded or was given up on."""
+        queue: deque[_Work] = deque([_Work(batch)])
+        backoff = 0.0
+        while queue and not self.stopping.is_set():
+            work = queue[0]
+            max_age = self._max_age()
+            expired = 0
+            while expired < len(work.records) and self.age(work.records[expired]) >= max_age:
+                expired += 1
+            if expired:
+                self._give_up(shard, work, work.records[:expired], "RecordAgeExceeded")
+                work.records = work.records[expired:]
+                self._settle(shard, index, work.records)
+                if not work.records:
+                    queue.popleft()
+                continue
+            outcome = self._invoke(work)
+            if outcome == "throttled":
+                backoff = min(max(backoff * 2, 1.0), BACKOFF_MAX_SECONDS)
+                self.wait(backoff * self.scale)
+                continue
+            backoff = 0.0
+            self._iterator_age(work.records[-1])
+            if outcome == "success":
+                queue.popleft()
+                self._settle(shard, index, [r for w in queue for r in w.records])
+                continue
+            if isinstance(outcome, int):  # partial batch response: retry from that record
+                done, work.records = work.records[:outcome], work.records[outcome:]
+                self._settle(shard, index, [r for w in queue for r in w.records])
+            elif (self.mapping.get("BisectBatchOnFunctionError", False)
+                  and len(work.records) > 1):
+                half = len(work.records) // 2
+                queue.popleft()
+                queue.appendleft(_Work(work.records[half:], work.invokes))
+                queue.appendleft(_Work(work.records[:half], work.invokes))
+                continue
+            work.retries += 1
+            limit = int(self.mapping.get("MaximumRetryAttempts", -1))
+            if 0 <= limit < work.retries:
+                self._give_up(shard, work, work.records, "RetryAttemptsExhausted")
+                queue.popleft()
+                self._settle(shard, index, [r for w in queue for r in w.records])
+                continue
+            self.wait(RETRY_SECONDS * self.scale)
+
+    def _settle(self, shard: _Shard, index: int, pending: list[StreamRecord]) -> None:
+        """Records of the lane's batch still to process (the checkpoint moves past the others)."""
+        with shard.cond:
+            shard.current[index] = list(pending)
+
+    def _invoke(self, work: _Work) -> Any:
+        """One invocation of the batch: ``success``, ``failed``, ``throttled``, or the index of
+        the first record to retry (a partial batch response)."""
+        work.request_id = str(uuid.uuid4())
+        try:
+            result = invoke(self.engine, self.mapping, {"Records": [r.event for r in work.records]})
+        except TooManyRequestsException as throttle:
+            work.last = ("throttle", 429, throttle.message)
+            return "throttled"
+        except Exception as exc:  # a system error, or the function is gone: retried the same way
+            if self.stopping.is_set():
+                return "throttled"
+            work.last = ("system", 500, str(exc))
+            return "throttled"
+        work.invokes += 1
+        work.last = result
+        if result.function_error is not None:
+            return "failed"
+        if "ReportBatchItemFailures" not in (self.mapping.get("FunctionResponseTypes") or []):
+            return "success"
+        return self._partial(work, result.payload)
+
+    @staticmethod
+    def _partial(work: _Work, payload: bytes) -> Any:
+        """Read a partial batch response (*Configuring partial batch response*, AWS)."""
+        try:
+            response = json.loads(payload or b"null")
+        except ValueError:
+            return "success"
+        failures = response.get("batchItemFailures") if isinstance(response, dict) else None
+        if not failures:
+            return "success"
+        positions = {r.sequence: i for i, r in enumerate(work.records)}
+        found = []
+        for failure in failures:
+            identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+            if not identifier or str(identifier) not in positions:
+                return "failed"  # empty, null, a bad key name or not in the batch: all failed
+            found.append(positions[str(identifier)])
+        return min(found)
+
+    # -- giving up -----------------------------------------------------------------------------
+    def _give_up(self, shard: _Shard, work: _Work, records: list[StreamRecord],
+                 condition: str) -> None:
+        log.info("lambdakit: mapping %s skips %d record(s) of %s: %s", self.mapping.uuid,
+                 len(records), shard.id, condition)
+        target = (((self.mapping.get("DestinationConfig") or {}).get("OnFailure") or {})
+                  .get("Destination"))
+        if not target or self.stopping.is_set():
+            return
+        fn, _, _ = resolve_function(self.mapping)
+        try:
+            from ..async_invoke import send
+            send(self.engine, fn, target, json.dumps(self.record(shard, work, records, condition)))
+        except Exception as exc:
+            log.warning("lambdakit: OnFailure destination %s of mapping %s refused the record: %s",
+                        target, self.mapping.uuid, exc)
+
+    def record(self, shard: _Shard, work: _Work, records: list[StreamRecord],
+               condition: str) -> dict[str, Any]:
+        """The invocation record for records given up on (AWS's format, version 1.0)."""
+        answer: dict[str, Any] = {
+            "requestContext": {"requestId": work.request_id or str(uuid.uuid4()),
+                               "functionArn": self.mapping.function_arn, "condition": condition,
+                               "approximateInvokeCount": work.invokes}}
+        last = work.last
+        if isinstance(last, tuple):
+            answer["responseContext"] = {"statusCode": last[1], "executedVersion": "$LATEST",
+                                         "functionError": ("TooManyRequestsException"
+                                                           if last[0] == "throttle" else "Unhandled")}
+        elif last is not None:
+            context: dict[str, Any] = {"statusCode": 200, "executedVersion": last.executed_version}
+            if last.function_error:
+                context["functionError"] = last.function_error
+            answer["responseContext"] = context
+        now = time.time()
+        answer["version"] = "1.0"
+        answer["timestamp"] = _iso(now, True)
+        answer["KinesisBatchInfo" if self.kinesis else "DDBStreamBatchInfo"] = {
+            "shardId": shard.id,
+            "startSequenceNumber": records[0].sequence,
+            "endSequenceNumber": records[-1].sequence,
+            "approximateArrivalOfFirstRecord": _iso(records[0].arrival, self.kinesis),
+            "approximateArrivalOfLastRecord": _iso(records[-1].arrival, self.kinesis),
+            "batchSize": len(records),
+            "streamArn": self.mapping.source_arn}
+        return answer
+
+    def _iterator_age(self, last: StreamRecord) -> None:
+        parts = self.mapping.function_arn.split(":")
+        qualifier = parts[7] if len(parts) > 7 else None
+        self.engine.metrics.iterator_age(self.mapping.account, self.mapping.region, parts[6],
+                                         qualifier, self.age(last) * 1000)
+
+    # -- stopping ------------------------------------------------------------------------------
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop reading and wait for the batches in flight; remember where each shard stands."""
+        self.stopping.set()
+        for shard in list(self.shards.values()):
+            with shard.cond:
+                shard.cond.notify_all()
+        super().stop(timeout)
+        positions = dict(getattr(self.mapping, "stream_positions", {}))
+        for shard in self.shards.values():
+            with shard.cond:
+                pending = shard.lowest_pending()
+                if pending is not None:
+                    positions[shard.id] = ("AT_SEQUENCE_NUMBER", pending)
+                elif shard.last_read is not None:
+                    positions[shard.id] = ("AFTER_SEQUENCE_NUMBER", shard.last_read)
+        self.mapping.stream_positions = positions  # type: ignore[attr-defined]

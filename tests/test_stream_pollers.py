@@ -1,0 +1,502 @@
+"""Kinesis and DynamoDB Streams event source mappings: order, retries, bisect, partial batch
+responses, record age, starting positions, filters, OnFailure records, IteratorAge.
+
+A dedicated endpoint runs AWS's delays 1,000 times faster (Settings(time_scale=0.001)): a
+record is "60 seconds old" 60 ms after it arrived. What the function received is read from
+its own output (each invocation appends its batch to a DynamoDB-free log: the kit's records
+and a CloudWatch Logs line), and failures from the OnFailure SQS queue, as a learner would.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import math
+import threading
+import uuid
+
+import pytest
+
+import lambdakit
+import lambdakit.kit
+from lambdakit import events
+from conftest import wait_for
+from lambdakit.kit import LAMBDA_TRUST_POLICY
+from lambdakit.pollers.base import Mapping
+from lambdakit.pollers.streams import StreamPoller
+from lambdakit.server import Endpoint
+from lambdakit.settings import Settings
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+WAIT = {"Delay": 0.05, "MaxAttempts": 200}
+STREAM_READ = {"Effect": "Allow", "Resource": "*", "Action": [
+    "kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:ListShards",
+    "kinesis:GetShardIterator", "kinesis:GetRecords", "dynamodb:DescribeStream",
+    "dynamodb:GetShardIterator", "dynamodb:GetRecords", "dynamodb:ListStreams"]}
+LOGS = {"Effect": "Allow", "Resource": "*", "Action": [
+    "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]}
+SEND = {"Effect": "Allow", "Action": ["sqs:SendMessage", "sns:Publish"], "Resource": "*"}
+
+# Every invocation prints one JSON line with what it received; the test reads them back from
+# the function's CloudWatch log group. FAIL_ON lists data values that make the batch fail.
+RECORDER = """
+import base64, json, os
+
+FAIL_ON = set(json.loads(os.environ.get("FAIL_ON", "[]")))
+PARTIAL = os.environ.get("PARTIAL") == "1"
+
+def value(record):
+    if "kinesis" in record:
+        return json.loads(base64.b64decode(record["kinesis"]["data"]))["v"]
+    image = record["dynamodb"].get("NewImage") or record["dynamodb"].get("OldImage") or {}
+    return image.get("v", {}).get("S")
+
+def handler(event, context):
+    values = [value(r) for r in event["Records"]]
+    print("BATCH " + json.dumps({"values": values, "records": event["Records"]}))
+    bad = [r for r in event["Records"] if value(r) in FAIL_ON]
+    if bad and PARTIAL:
+        seq = lambda r: (r.get("kinesis") or r.get("dynamodb"))["SequenceNumber" if "dynamodb" in r else "sequenceNumber"]
+        return {"batchItemFailures": [{"itemIdentifier": seq(r)} for r in bad]}
+    if bad:
+        raise ValueError("poison: " + ", ".join(map(str, [value(r) for r in bad])))
+    return {"ok": len(values)}
+"""
+
+
+def unique(prefix):
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="module")
+def kit():
+    endpoint = Endpoint(settings=Settings(time_scale=0.001)).start()
+    yield lambdakit.kit.Kit(endpoint)
+    endpoint.stop()
+
+
+@pytest.fixture(scope="module")
+def role_arn(kit):
+    iam, name = kit.client("iam"), unique("stream-role")
+    arn = iam.create_role(RoleName=name,
+                          AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST_POLICY))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=name, PolicyName="app", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [LOGS, STREAM_READ, SEND]}))
+    return arn
+
+
+def function(kit, role_arn, fail_on=(), partial=False, **config):
+    name, lam = unique("stream-fn"), kit.client("lambda")
+    env = {"FAIL_ON": json.dumps(list(fail_on)), "PARTIAL": "1" if partial else "0"}
+    lam.create_function(FunctionName=name, Runtime="python3.12", Role=role_arn,
+                        Handler="lambda_function.handler", Environment={"Variables": env},
+                        Code={"ZipFile": lambdakit.zip_code(RECORDER)}, **config)
+    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig=WAIT)
+    return name
+
+
+def stream(kit, shards=1):
+    kinesis, name = kit.client("kinesis"), unique("stream")
+    kinesis.create_stream(StreamName=name, ShardCount=shards)
+    return kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
+
+
+def put(kit, arn, values, key=None):
+    """Put one record per value (data {"v": value}); return {value: (shard, sequence)}."""
+    kinesis, out = kit.client("kinesis"), {}
+    for v in values:
+        answer = kinesis.put_record(StreamARN=arn, Data=json.dumps({"v": v}).encode(),
+                                    PartitionKey=key if key is not None else str(v))
+        out[v] = (answer["ShardId"], answer["SequenceNumber"])
+    return out
+
+
+def queue(kit):
+    name = unique("stream-q")
+    url = kit.client("sqs").create_queue(QueueName=name)["QueueUrl"]
+    return url, f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
+
+
+def receive(kit, url, count=1, timeout=30.0):
+    sqs, got = kit.client("sqs"), []
+
+    def arrived():
+        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+            got.append(json.loads(message["Body"]))
+        return len(got) >= count
+
+    wait_for(arrived, timeout=timeout, message=f"{count} message(s) in {url}")
+    return got
+
+
+def batches(kit, name):
+    """The batches the function received, in the order it ran them (from its log)."""
+    logs = kit.client("logs")
+    try:
+        streams = logs.describe_log_streams(logGroupName=f"/aws/lambda/{name}")["logStreams"]
+    except logs.exceptions.ResourceNotFoundException:
+        return []
+    events = [e for s in streams for e in logs.get_log_events(
+        logGroupName=f"/aws/lambda/{name}", logStreamName=s["logStreamName"],
+        startFromHead=True)["events"] if e["message"].startswith("BATCH ")]
+    events.sort(key=lambda e: (e["timestamp"], e.get("ingestionTime", 0)))
+    return [json.loads(e["message"][len("BATCH "):]) for e in events]
+
+
+def values(kit, name):
+    return [v for b in batches(kit, name) for v in b["values"]]
+
+
+class Mapped:
+    """One event source mapping, run by a StreamPoller on the endpoint's engine."""
+
+    def __init__(self, kit, name, source_arn, **config):
+        self.kit = kit
+        fn_arn = kit.client("lambda").get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+        config.setdefault("StartingPosition", "TRIM_HORIZON")
+        self.mapping = Mapping(ACCOUNT, REGION, {"UUID": str(uuid.uuid4()), "EventSourceArn": source_arn,
+                                                 "FunctionArn": fn_arn, **config})
+        self.poller = StreamPoller(kit.endpoint.engine, self.mapping)
+        self.poller.start()
+
+    def wait_ready(self):
+        assert self.poller.ready.wait(10), "the poller never got its shard iterators"
+        return self
+
+    def stop(self):
+        self.poller.stop()
+
+
+@pytest.fixture
+def mapped(kit):
+    made = []
+
+    def make(name, source_arn, **config):
+        m = Mapped(kit, name, source_arn, **config)
+        made.append(m)
+        return m
+
+    yield make
+    for m in made:
+        m.stop()
+
+
+# --------------------------------------------------------------------------- Kinesis
+
+
+def test_every_record_is_processed_once_in_order_per_shard(kit, role_arn, mapped):
+    name = function(kit, role_arn)
+    arn = stream(kit, shards=3)
+    written = put(kit, arn, list(range(30)))
+    mapped(name, arn, BatchSize=4)
+    wait_for(lambda: len(values(kit, name)) >= 30, timeout=30, message="30 records processed")
+    got = batches(kit, name)
+    assert sorted(v for b in got for v in b["values"]) == list(range(30))  # each exactly once
+    shards = {shard for shard, _ in written.values()}
+    assert len(shards) > 1
+    for shard in shards:
+        seen = [int(r["kinesis"]["sequenceNumber"]) for b in got for r in b["records"]
+                if r["eventID"].startswith(shard + ":")]
+        assert seen == sorted(seen)  # each shard in order
+    for b in got:
+        assert 1 <= len(b["records"]) <= 4
+        assert len({r["eventID"].split(":")[0] for r in b["records"]}) == 1  # one shard a batch
+
+
+def test_kinesis_event_shape(kit, role_arn, mapped):
+    name = function(kit, role_arn)
+    arn = stream(kit)
+    written = put(kit, arn, ["hello"], key="pk-1")
+    mapped(name, arn)
+    wait_for(lambda: values(kit, name) == ["hello"], message="the record")
+    record = batches(kit, name)[0]["records"][0]
+    shard, sequence = written["hello"]
+    assert record["eventSource"] == "aws:kinesis" and record["eventName"] == "aws:kinesis:record"
+    assert record["eventVersion"] == "1.0" and record["awsRegion"] == REGION
+    assert record["eventID"] == f"{shard}:{sequence}"
+    assert record["eventSourceARN"] == arn and record["invokeIdentityArn"] == role_arn
+    body = record["kinesis"]
+    assert body["kinesisSchemaVersion"] == "1.0" and body["partitionKey"] == "pk-1"
+    assert body["sequenceNumber"] == sequence
+    assert json.loads(base64.b64decode(body["data"])) == {"v": "hello"}
+    arrived = body["approximateArrivalTimestamp"]
+    assert isinstance(arrived, float) and abs(arrived - dt.datetime.now().timestamp()) < 120
+    sample = events.kinesis()["Records"][0]
+    assert set(record) == set(sample) and set(body) == set(sample["kinesis"])
+
+
+def test_a_failing_batch_blocks_its_shard_until_retries_run_out_then_on_failure(kit, role_arn,
+                                                                                mapped):
+    name = function(kit, role_arn, fail_on=[2])
+    arn = stream(kit)
+    url, q_arn = queue(kit)
+    written = put(kit, arn, [1, 2, 3, 4])
+    mapped(name, arn, BatchSize=2, MaximumRetryAttempts=2,
+           DestinationConfig={"OnFailure": {"Destination": q_arn}})
+    record = receive(kit, url)[0]
+    wait_for(lambda: values(kit, name)[-2:] == [3, 4], message="the shard moved on")
+    got = [b["values"] for b in batches(kit, name)]
+    assert got == [[1, 2], [1, 2], [1, 2], [3, 4]]  # blocked: 3 and 4 waited for 1+2 retries
+    assert record["version"] == "1.0" and record["timestamp"].endswith("Z")
+    function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+    assert record["requestContext"]["functionArn"] == function_arn
+    assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 3
+    assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST",
+                                         "functionError": "Unhandled"}
+    info = record["KinesisBatchInfo"]
+    shard = written[1][0]
+    assert info["shardId"] == shard and info["streamArn"] == arn and info["batchSize"] == 2
+    assert (info["startSequenceNumber"], info["endSequenceNumber"]) == (written[1][1], written[2][1])
+    for key in ("approximateArrivalOfFirstRecord", "approximateArrivalOfLastRecord"):
+        assert dt.datetime.strptime(info[key], "%Y-%m-%dT%H:%M:%S.%fZ")
+    assert "requestPayload" not in record  # stream records carry pointers, not the records
+
+
+def test_bisect_isolates_a_poison_record_without_using_retries(kit, role_arn, mapped):
+    name = function(kit, role_arn, fail_on=[5])
+    arn = stream(kit)
+    url, q_arn = queue(kit)
+    written = put(kit, arn, list(range(8)), key="one-key")
+    mapped(name, arn, BatchSize=8, MaximumRetryAttempts=0, BisectBatchOnFunctionError=True,
+           DestinationConfig={"OnFailure": {"Destination": q_arn}})
+    record = receive(kit, url)[0]
+    wait_for(lambda: 7 in values(kit, name), message="the records after the poison one")
+    got = [b["values"] for b in batches(kit, name)]
+    # 8 fail -> [0..3] ok, [4..7] fail -> [4,5] fail -> [4] ok, [5] fails, no retries: skipped
+    assert got == [list(range(8)), [0, 1, 2, 3], [4, 5, 6, 7], [4, 5], [4], [5], [6, 7]]
+    info = record["KinesisBatchInfo"]
+    assert info["batchSize"] == 1 and info["startSequenceNumber"] == written[5][1]
+    assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 4  # 8, 4, 2 and 1 records
+
+
+def test_partial_batch_response_retries_from_the_lowest_failed_record(kit, role_arn, mapped):
+    name = function(kit, role_arn, fail_on=[3, 5], partial=True)
+    arn = stream(kit)
+    url, q_arn = queue(kit)
+    written = put(kit, arn, list(range(1, 7)), key="k")
+    mapped(name, arn, BatchSize=6, MaximumRetryAttempts=1,
+           FunctionResponseTypes=["ReportBatchItemFailures"],
+           DestinationConfig={"OnFailure": {"Destination": q_arn}})
+    record = receive(kit, url)[0]
+    got = [b["values"] for b in batches(kit, name)]
+    assert got == [[1, 2, 3, 4, 5, 6], [3, 4, 5, 6]]  # checkpoint after 2, one retry from 3
+    info = record["KinesisBatchInfo"]
+    assert (info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]) == (
+        written[3][1], written[6][1], 4)
+    assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST"}
+
+
+def test_partial_batch_response_is_ignored_unless_enabled(kit, role_arn, mapped):
+    name = function(kit, role_arn, fail_on=[2], partial=True)
+    arn = stream(kit)
+    put(kit, arn, [1, 2, 3], key="k")
+    mapped(name, arn, BatchSize=3)
+    wait_for(lambda: values(kit, name) == [1, 2, 3], message="one batch")
+    put(kit, arn, [4], key="k")
+    wait_for(lambda: values(kit, name) == [1, 2, 3, 4], message="the next record, no retry")
+
+
+def test_records_older_than_maximum_record_age_are_skipped(kit, role_arn, mapped):
+    name = function(kit, role_arn, fail_on=["bad"])
+    arn = stream(kit)
+    url, q_arn = queue(kit)
+    # 300 s on AWS's clock is 0.3 s here: retried without limit until the record is too old
+    mapped(name, arn, StartingPosition="LATEST", MaximumRetryAttempts=-1,
+           MaximumRecordAgeInSeconds=300,
+           DestinationConfig={"OnFailure": {"Destination": q_arn}}).wait_ready()
+    written = put(kit, arn, ["bad"], key="k")
+    record = receive(kit, url)[0]
+    assert record["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert record["requestContext"]["approximateInvokeCount"] == len(batches(kit, name))
+    assert record["KinesisBatchInfo"]["startSequenceNumber"] == written["bad"][1]
+    put(kit, arn, ["good"], key="k")  # the shard moved on
+    wait_for(lambda: values(kit, name)[-1:] == ["good"], message="the next record")
+    assert values(kit, name).count("good") == 1
+
+
+def test_throttles_do_not_use_retries_and_end_with_record_age(kit, role_arn, mapped):
+    name = function(kit, role_arn)
+    kit.client("lambda").put_function_concurrency(FunctionName=name,
+                                                  ReservedConcurrentExecutions=0)
+    arn = stream(kit)
+    url, q_arn = queue(kit)
+    put(kit, arn, ["x"])
+    mapped(name, arn, MaximumRetryAttempts=0, MaximumRecordAgeInSeconds=1000,
+           DestinationConfig={"OnFailure": {"Destination": q_arn}})
+    record = receive(kit, url)[0]
+    assert record["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert record["requestContext"]["approximateInvokeCount"] == 0
+    assert record["responseContext"]["statusCode"] == 429
+    assert values(kit, name) == []
+
+
+def test_latest_skips_old_records_and_trim_horizon_reads_them(kit, role_arn, mapped):
+    old_fn, new_fn = function(kit, role_arn), function(kit, role_arn)
+    arn = stream(kit)
+    put(kit, arn, ["old-1", "old-2"])
+    mapped(old_fn, arn, StartingPosition="TRIM_HORIZON")
+    mapped(new_fn, arn, StartingPosition="LATEST").wait_ready()
+    put(kit, arn, ["new"])
+    wait_for(lambda: sorted(values(kit, old_fn)) == ["new", "old-1", "old-2"], message="all three")
+    wait_for(lambda: values(kit, new_fn) == ["new"], message="the new record only")
+
+
+def test_at_timestamp_starts_from_that_time(kit, role_arn, mapped):
+    name = function(kit, role_arn)
+    arn = stream(kit)
+    put(kit, arn, ["before"])
+    # the SDK sends the timestamp in whole seconds: start at the next second
+    cut = dt.datetime.fromtimestamp(math.floor(_arrival(kit, arn)) + 1, dt.timezone.utc)
+    wait_for(lambda: dt.datetime.now(dt.timezone.utc) > cut, message="the next second")
+    put(kit, arn, ["after"])
+    mapped(name, arn, StartingPosition="AT_TIMESTAMP", StartingPositionTimestamp=cut)
+    wait_for(lambda: values(kit, name) == ["after"], message="the record after the timestamp")
+
+
+def _arrival(kit, arn):
+    kinesis = kit.client("kinesis")
+    shard = kinesis.list_shards(StreamARN=arn)["Shards"][0]["ShardId"]
+    it = kinesis.get_shard_iterator(StreamARN=arn, ShardId=shard,
+                                    ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    records = kinesis.get_records(StreamARN=arn, ShardIterator=it)["Records"]
+    return records[-1]["ApproximateArrivalTimestamp"].timestamp()
+
+
+def test_filters_on_kinesis_data_skip_records_that_match_no_pattern(kit, role_arn, mapped):
+    name = function(kit, role_arn)
+    arn = stream(kit)
+    kinesis = kit.client("kinesis")
+    for v, kind in [(1, "buy"), (2, "sell"), (3, "buy")]:
+        kinesis.put_record(StreamARN=arn, PartitionKey="k",
+                           Data=json.dumps({"v": v, "order": {"type": kind}}).encode())
+    kinesis.put_record(StreamARN=arn, PartitionKey="k", Data=b"not json")
+    put(kit, arn, [4], key="k")  # no order: no match
+    mapped(name, arn, FilterCriteria={"Filters": [
+        {"Pattern": json.dumps({"data": {"order": {"type": ["buy"]}}})}]})
+    wait_for(lambda: values(kit, name) == [1, 3], message="the two buy orders")
+
+
+def test_parallelization_factor_keeps_each_partition_key_in_order(kit, role_arn, mapped):
+    name = function(kit, role_arn)
+    arn = stream(kit)
+    keys = ["a", "b", "c", "d"]
+    kinesis = kit.client("kinesis")
+    for i in range(24):
+        kinesis.put_record(StreamARN=arn, PartitionKey=keys[i % 4],
+                           Data=json.dumps({"v": i}).encode())
+    mapped(name, arn, BatchSize=2, ParallelizationFactor=4)
+    wait_for(lambda: len(values(kit, name)) >= 24, timeout=30, message="24 records")
+    got = batches(kit, name)
+    assert sorted(values(kit, name)) == list(range(24))
+    for key in keys:
+        seen = [int(r["kinesis"]["sequenceNumber"]) for b in got for r in b["records"]
+                if r["kinesis"]["partitionKey"] == key]
+        assert seen == sorted(seen) and len(seen) == 6
+    for b in got:  # a batch holds the keys of one lane only: at most 4 lanes for 4 keys
+        assert len({r["kinesis"]["partitionKey"] for r in b["records"]}) <= 4
+
+
+def test_iterator_age_is_published(kit, role_arn, mapped):
+    name = function(kit, role_arn)
+    arn = stream(kit)
+    put(kit, arn, ["x"])
+    mapped(name, arn)
+
+    def maximum():
+        now = dt.datetime.now(dt.timezone.utc)
+        points = kit.client("cloudwatch").get_metric_statistics(
+            Namespace="AWS/Lambda", MetricName="IteratorAge", Statistics=["Maximum"],
+            Dimensions=[{"Name": "FunctionName", "Value": name}],
+            StartTime=now - dt.timedelta(minutes=5), EndTime=now + dt.timedelta(minutes=1),
+            Period=600)["Datapoints"]
+        return points and (points[0]["Maximum"], points[0]["Unit"])
+
+    age, unit = wait_for(maximum, message="an IteratorAge datapoint")
+    assert unit == "Milliseconds" and age > 0
+
+
+def test_stop_ends_every_thread_and_a_restart_resumes_after_the_checkpoint(kit, role_arn):
+    name = function(kit, role_arn)
+    arn = stream(kit, shards=2)
+    before = set(threading.enumerate())
+    first = Mapped(kit, name, arn, ParallelizationFactor=2)
+    put(kit, arn, [1, 2, 3])
+    wait_for(lambda: sorted(values(kit, name)) == [1, 2, 3], message="three records")
+    first.stop()
+    left = [t for t in set(threading.enumerate()) - before if t.name.startswith("lambdakit-stream")
+            or t.name.startswith("lambdakit-poller")]
+    assert left == []
+    put(kit, arn, [4])
+    again = StreamPoller(kit.endpoint.engine, first.mapping)  # the same mapping, enabled again
+    again.start()
+    try:
+        wait_for(lambda: sorted(values(kit, name)) == [1, 2, 3, 4], message="only the new record")
+    finally:
+        again.stop()
+
+
+# --------------------------------------------------------------------------- DynamoDB Streams
+
+
+def table(kit, view="NEW_AND_OLD_IMAGES"):
+    ddb, name = kit.client("dynamodb"), unique("table")
+    answer = ddb.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": view})
+    return name, answer["TableDescription"]["LatestStreamArn"]
+
+
+def test_dynamodb_insert_modify_remove_reach_the_function_in_order(kit, role_arn, mapped):
+    name = function(kit, role_arn)
+    table_name, arn = table(kit)
+    ddb = kit.client("dynamodb")
+    mapped(name, arn, StartingPosition="LATEST", BatchSize=10).wait_ready()
+    ddb.put_item(TableName=table_name, Item={"id": {"S": "7"}, "v": {"S": "one"}})
+    ddb.update_item(TableName=table_name, Key={"id": {"S": "7"}}, UpdateExpression="SET v = :v",
+                    ExpressionAttributeValues={":v": {"S": "two"}})
+    ddb.delete_item(TableName=table_name, Key={"id": {"S": "7"}})
+    wait_for(lambda: len(values(kit, name)) >= 3, message="three changes")
+    records = [r for b in batches(kit, name) for r in b["records"]]
+    assert [r["eventName"] for r in records] == ["INSERT", "MODIFY", "REMOVE"]
+    insert, modify, remove = records
+    assert insert["dynamodb"]["NewImage"] == {"id": {"S": "7"}, "v": {"S": "one"}}
+    assert "OldImage" not in insert["dynamodb"]
+    assert modify["dynamodb"]["OldImage"]["v"] == {"S": "one"}
+    assert modify["dynamodb"]["NewImage"]["v"] == {"S": "two"}
+    assert remove["dynamodb"]["OldImage"]["v"] == {"S": "two"} and "NewImage" not in remove["dynamodb"]
+    sample = events.dynamodb_stream()["Records"][0]
+    for r in records:
+        assert set(r) == set(sample)
+        assert r["eventSource"] == "aws:dynamodb" and r["eventSourceARN"] == arn
+        assert r["awsRegion"] == REGION and r["eventVersion"] == "1.1"
+        assert r["dynamodb"]["Keys"] == {"id": {"S": "7"}}
+        assert r["dynamodb"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+        assert isinstance(r["dynamodb"]["ApproximateCreationDateTime"], int)
+        assert r["dynamodb"]["SizeBytes"] > 0
+    numbers = [int(r["dynamodb"]["SequenceNumber"]) for r in records]
+    assert numbers == sorted(numbers)
+
+
+def test_dynamodb_filters_and_on_failure_batch_info(kit, role_arn, mapped):
+    name = function(kit, role_arn, fail_on=["bad"])
+    table_name, arn = table(kit)
+    url, q_arn = queue(kit)
+    ddb = kit.client("dynamodb")
+    for i, v in enumerate(["good", "bad", "skip"]):
+        ddb.put_item(TableName=table_name, Item={"id": {"S": str(i)}, "v": {"S": v}})
+    ddb.delete_item(TableName=table_name, Key={"id": {"S": "0"}})
+    mapped(name, arn, BatchSize=1, MaximumRetryAttempts=0,
+           DestinationConfig={"OnFailure": {"Destination": q_arn}},
+           FilterCriteria={"Filters": [{"Pattern": json.dumps({
+               "eventName": ["INSERT"], "dynamodb": {"NewImage": {"v": {"S": ["good", "bad"]}}}})}]})
+    record = receive(kit, url)[0]
+    wait_for(lambda: values(kit, name) == ["good", "bad"], message="the two matching inserts")
+    info = record["DDBStreamBatchInfo"]
+    assert info["batchSize"] == 1 and info["streamArn"] == arn
+    assert info["shardId"] == kit.client("dynamodbstreams").describe_stream(
+        StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    assert dt.datetime.strptime(info["approximateArrivalOfFirstRecord"], "%Y-%m-%dT%H:%M:%SZ")
