@@ -114,6 +114,7 @@ class AsyncQueue:
         self._seq = itertools.count()
         self._cond = threading.Condition()
         self._closed = False
+        self._running = 0  # attempts handed to the workers and not finished
         self._workers = ThreadPoolExecutor(max_workers=max(2, engine.settings.max_environments),
                                            thread_name_prefix="lambdakit-event")
         self._thread = threading.Thread(target=self._schedule_loop, daemon=True,
@@ -150,6 +151,7 @@ class AsyncQueue:
                 if self._closed:
                     return
                 _, _, event = heapq.heappop(self._heap)
+                self._running += 1
             try:
                 self._workers.submit(self._attempt, event)
             except RuntimeError:  # the pool was shut down: the engine is closing
@@ -159,6 +161,11 @@ class AsyncQueue:
         """Events waiting in the queue (not counting those running now)."""
         with self._cond:
             return len(self._heap)
+
+    def idle(self) -> bool:
+        """True when no event waits and no attempt runs: every event has reached its end."""
+        with self._cond:
+            return not self._heap and not self._running
 
     def close(self) -> None:
         """Stop the scheduler and drop queued events; running attempts finish on their own."""
@@ -196,6 +203,9 @@ class AsyncQueue:
         except Exception:  # never let a kit fault kill the worker thread silently
             log.exception("lambdakit: async event %s of %s failed in the kit",
                           event.request_id, event.fn.name)
+        finally:  # a retry is pushed back before this, so idle() never sees a gap
+            with self._cond:
+                self._running -= 1
 
     def _try(self, event: QueuedEvent) -> None:
         if self._closed:

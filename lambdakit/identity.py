@@ -1,6 +1,8 @@
 """Who a handler acts as: its execution role's temporary credentials."""
 from __future__ import annotations
 
+import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -22,6 +24,13 @@ def role_credentials(fn: FunctionVersion) -> tuple[str, str, str]:
     return role.access_key_id, role.secret_access_key, role.session_token
 
 
+#: role clients are reused for this many seconds (making one costs ~20 ms; policies are still
+#: judged on every request, so a changed policy applies at once)
+CLIENT_TTL = 60.0
+_clients: dict[tuple[str, ...], tuple[float, Any]] = {}
+_clients_lock = threading.Lock()
+
+
 def role_client(engine: Engine, fn: FunctionVersion, service: str, region: str | None = None) -> Any:
     """A boto3 client of the local endpoint signed as ``fn``'s execution role, with no retries.
 
@@ -31,8 +40,20 @@ def role_client(engine: Engine, fn: FunctionVersion, service: str, region: str |
     import boto3
     from botocore.config import Config
 
-    key, secret, token = engine._credentials(fn)
-    return boto3.session.Session().client(
-        service, endpoint_url=engine.endpoint_url, region_name=region or fn.region,
-        aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
+    region = region or fn.region
+    key = (engine.endpoint_url, fn.account_id, fn.role, fn.name, service, region)
+    now = time.monotonic()
+    with _clients_lock:
+        cached = _clients.get(key)
+        if cached is not None and now - cached[0] < CLIENT_TTL:
+            return cached[1]
+    access_key, secret, token = engine._credentials(fn)
+    client = boto3.session.Session().client(
+        service, endpoint_url=engine.endpoint_url, region_name=region,
+        aws_access_key_id=access_key, aws_secret_access_key=secret, aws_session_token=token,
         config=Config(retries={"max_attempts": 1, "mode": "standard"}))
+    with _clients_lock:
+        if len(_clients) > 256:
+            _clients.clear()
+        _clients[key] = (now, client)
+    return client
