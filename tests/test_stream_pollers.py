@@ -22,8 +22,6 @@ import lambdakit.kit
 from lambdakit import events
 from conftest import wait_for
 from lambdakit.kit import LAMBDA_TRUST_POLICY
-from lambdakit.pollers.base import Mapping
-from lambdakit.pollers.streams import StreamPoller
 from lambdakit.server import Endpoint
 from lambdakit.settings import Settings
 
@@ -147,24 +145,32 @@ def values(kit, name):
     return [v for b in batches(kit, name) for v in b["values"]]
 
 
-class Mapped:
-    """One event source mapping, run by a StreamPoller on the endpoint's engine."""
+def create_mapping(kit, name, source_arn, **config):
+    """CreateEventSourceMapping as a learner calls it; returns the mapping once Enabled."""
+    lam = kit.client("lambda")
+    config.setdefault("StartingPosition", "TRIM_HORIZON")
+    uuid_ = lam.create_event_source_mapping(FunctionName=name, EventSourceArn=source_arn,
+                                            **config)["UUID"]
+    return wait_for(lambda: _state(lam, uuid_, "Enabled"), message="the mapping Enabled")
 
-    def __init__(self, kit, name, source_arn, **config):
-        self.kit = kit
-        fn_arn = kit.client("lambda").get_function(FunctionName=name)["Configuration"]["FunctionArn"]
-        config.setdefault("StartingPosition", "TRIM_HORIZON")
-        self.mapping = Mapping(ACCOUNT, REGION, {"UUID": str(uuid.uuid4()), "EventSourceArn": source_arn,
-                                                 "FunctionArn": fn_arn, **config})
-        self.poller = StreamPoller(kit.endpoint.engine, self.mapping)
-        self.poller.start()
 
-    def wait_ready(self):
-        assert self.poller.ready.wait(10), "the poller never got its shard iterators"
-        return self
+def _state(lam, uuid_, state):
+    answer = lam.get_event_source_mapping(UUID=uuid_)
+    return answer if answer["State"] == state else None
 
-    def stop(self):
-        self.poller.stop()
+
+def delete_mapping(kit, uuid_):
+    lam = kit.client("lambda")
+    lam.delete_event_source_mapping(UUID=uuid_)
+
+    def gone():
+        try:
+            lam.get_event_source_mapping(UUID=uuid_)
+        except lam.exceptions.ResourceNotFoundException:
+            return True
+        return False
+
+    wait_for(gone, message="the mapping deleted")
 
 
 @pytest.fixture
@@ -172,13 +178,17 @@ def mapped(kit):
     made = []
 
     def make(name, source_arn, **config):
-        m = Mapped(kit, name, source_arn, **config)
-        made.append(m)
-        return m
+        mapping = create_mapping(kit, name, source_arn, **config)
+        made.append(mapping["UUID"])
+        return mapping
 
     yield make
-    for m in made:
-        m.stop()
+    for uuid_ in made:
+        delete_mapping(kit, uuid_)
+
+
+def poller_threads():
+    return [t for t in threading.enumerate() if t.name.startswith("lambdakit-stream")]
 
 
 # --------------------------------------------------------------------------- Kinesis
@@ -305,7 +315,7 @@ def test_records_older_than_maximum_record_age_are_skipped(kit, role_arn, mapped
     # 300 s on AWS's clock is 0.3 s here: retried without limit until the record is too old
     mapped(name, arn, StartingPosition="LATEST", MaximumRetryAttempts=-1,
            MaximumRecordAgeInSeconds=300,
-           DestinationConfig={"OnFailure": {"Destination": q_arn}}).wait_ready()
+           DestinationConfig={"OnFailure": {"Destination": q_arn}})
     written = put(kit, arn, ["bad"], key="k")
     record = receive(kit, url)[0]
     assert record["requestContext"]["condition"] == "RecordAgeExceeded"
@@ -337,7 +347,7 @@ def test_latest_skips_old_records_and_trim_horizon_reads_them(kit, role_arn, map
     arn = stream(kit)
     put(kit, arn, ["old-1", "old-2"])
     mapped(old_fn, arn, StartingPosition="TRIM_HORIZON")
-    mapped(new_fn, arn, StartingPosition="LATEST").wait_ready()
+    mapped(new_fn, arn, StartingPosition="LATEST")  # Enabled: it reads from now on
     put(kit, arn, ["new"])
     wait_for(lambda: sorted(values(kit, old_fn)) == ["new", "old-1", "old-2"], message="all three")
     wait_for(lambda: values(kit, new_fn) == ["new"], message="the new record only")
@@ -417,24 +427,27 @@ def test_iterator_age_is_published(kit, role_arn, mapped):
     assert unit == "Milliseconds" and age > 0
 
 
-def test_stop_ends_every_thread_and_a_restart_resumes_after_the_checkpoint(kit, role_arn):
+def test_disable_stops_polling_enable_resumes_after_the_checkpoint_delete_ends_threads(
+        kit, role_arn):
     name = function(kit, role_arn)
     arn = stream(kit, shards=2)
-    before = set(threading.enumerate())
-    first = Mapped(kit, name, arn, ParallelizationFactor=2)
+    lam = kit.client("lambda")
+    uuid_ = create_mapping(kit, name, arn, ParallelizationFactor=2)["UUID"]
+    assert [t for t in poller_threads() if uuid_[:8] in t.name]
     put(kit, arn, [1, 2, 3])
     wait_for(lambda: sorted(values(kit, name)) == [1, 2, 3], message="three records")
-    first.stop()
-    left = [t for t in set(threading.enumerate()) - before if t.name.startswith("lambdakit-stream")
-            or t.name.startswith("lambdakit-poller")]
-    assert left == []
+    assert lam.get_event_source_mapping(UUID=uuid_)["LastProcessingResult"] == "OK"
+    lam.update_event_source_mapping(UUID=uuid_, Enabled=False)
+    wait_for(lambda: _state(lam, uuid_, "Disabled"), message="the mapping Disabled")
     put(kit, arn, [4])
-    again = StreamPoller(kit.endpoint.engine, first.mapping)  # the same mapping, enabled again
-    again.start()
-    try:
-        wait_for(lambda: sorted(values(kit, name)) == [1, 2, 3, 4], message="only the new record")
-    finally:
-        again.stop()
+    lam.update_event_source_mapping(UUID=uuid_, Enabled=True)
+    wait_for(lambda: _state(lam, uuid_, "Enabled"), message="the mapping Enabled again")
+    wait_for(lambda: sorted(values(kit, name)) == [1, 2, 3, 4], message="only the new record")
+    put(kit, arn, [5])
+    wait_for(lambda: sorted(values(kit, name)) == [1, 2, 3, 4, 5], message="no record twice")
+    delete_mapping(kit, uuid_)
+    wait_for(lambda: not [t for t in poller_threads() if uuid_[:8] in t.name],
+             message="the poller's threads to end")
 
 
 # --------------------------------------------------------------------------- DynamoDB Streams
@@ -454,7 +467,7 @@ def test_dynamodb_insert_modify_remove_reach_the_function_in_order(kit, role_arn
     name = function(kit, role_arn)
     table_name, arn = table(kit)
     ddb = kit.client("dynamodb")
-    mapped(name, arn, StartingPosition="LATEST", BatchSize=10).wait_ready()
+    mapped(name, arn, StartingPosition="LATEST", BatchSize=10)
     ddb.put_item(TableName=table_name, Item={"id": {"S": "7"}, "v": {"S": "one"}})
     ddb.update_item(TableName=table_name, Key={"id": {"S": "7"}}, UpdateExpression="SET v = :v",
                     ExpressionAttributeValues={":v": {"S": "two"}})

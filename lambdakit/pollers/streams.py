@@ -59,6 +59,7 @@ BACKOFF_MAX_SECONDS = 30.0  # throttles: 1, 2, 4 ... 30 seconds
 DDB_RETENTION_SECONDS = 24 * 3600  # DynamoDB Streams keeps records for 24 hours
 DEFAULT_BATCH_SIZE = 100
 MAX_BUFFERED = 10000  # records read ahead per shard before reading pauses
+READY_TIMEOUT = 10.0  # start() waits at most this for the shard iterators
 
 
 @dataclasses.dataclass
@@ -140,6 +141,12 @@ class StreamPoller(Poller):
         #: whatever the StartingPosition (LATEST starts there)
         self.ready = threading.Event()
         self._client: Any = None
+
+    def start(self, ready_timeout: float = READY_TIMEOUT) -> None:
+        """Start polling; return once every shard has its first iterator (so a mapping is
+        ``Enabled`` only when it reads the stream), or after ``ready_timeout`` seconds."""
+        super().start()
+        self.ready.wait(ready_timeout)
 
     # -- reading ------------------------------------------------------------------------
     def client(self) -> Any:
@@ -377,6 +384,7 @@ class StreamPoller(Poller):
                 continue
             backoff = 0.0
             self._iterator_age(work.records[-1])
+            self._result("OK" if outcome == "success" else "PROBLEM: Function call failed")
             if outcome == "success":
                 queue.popleft()
                 self._settle(shard, index, [r for w in queue for r in w.records])
@@ -399,6 +407,11 @@ class StreamPoller(Poller):
                 self._settle(shard, index, [r for w in queue for r in w.records])
                 continue
             self.wait(RETRY_SECONDS * self.scale)
+
+    def _result(self, text: str) -> None:
+        """The mapping's LastProcessingResult, as GetEventSourceMapping shows it."""
+        with self.mapping.lock:
+            self.mapping.config["LastProcessingResult"] = text
 
     def _settle(self, shard: _Shard, index: int, pending: list[StreamRecord]) -> None:
         """Records of the lane's batch still to process (the checkpoint moves past the others)."""
@@ -503,6 +516,7 @@ class StreamPoller(Poller):
     def stop(self, timeout: float = 10.0) -> None:
         """Stop reading and wait for the batches in flight; remember where each shard stands."""
         self.stopping.set()
+        self.ready.set()  # nobody waits for a poller that is stopping
         for shard in list(self.shards.values()):
             with shard.cond:
                 shard.cond.notify_all()
