@@ -224,6 +224,64 @@ def _invoke_from_s3(account_id: str, event_body: Any, fn_arn: str, region_name: 
     deliver(S3, fn_arn, bucket_arn, account_id, event_body)
 
 
+#: EventBridge's ``reason`` (the S3 API call) for each S3 event name
+_REASONS = {"ObjectCreated:Put": "PutObject", "ObjectCreated:Post": "PostObject",
+            "ObjectCreated:Copy": "CopyObject",
+            "ObjectCreated:CompleteMultipartUpload": "CompleteMultipartUpload",
+            "ObjectRemoved:Delete": "DeleteObject",
+            "ObjectRemoved:DeleteMarkerCreated": "DeleteObject"}
+
+
+def s3_eventbridge_event(account_id: str, bucket: Any, event_name: str, key: Any) -> dict[str, Any]:
+    """The event S3 sends to the default event bus (bucket with EventBridge enabled)."""
+    from moto.core.utils import unix_time
+    from moto.s3 import notifications
+
+    from .permissions_callers import caller_for_key
+
+    name = event_name[3:] if event_name.startswith("s3:") else event_name
+    obj: dict[str, Any] = {"key": key.name}
+    if not name.startswith("ObjectRemoved"):
+        obj.update(size=key.size, etag=key.etag.replace('"', ""))
+    version = getattr(key, "version_id", None)
+    if getattr(bucket, "is_versioned", False) and version not in (None, "null"):
+        obj["version-id"] = str(version)
+    obj["sequencer"] = f"{next(_sequence):018X}"
+    requester = account_id
+    if getattr(_request, "key", None):
+        try:
+            requester = caller_for_key(_request.key).account or account_id
+        except Exception:
+            pass
+    detail: dict[str, Any] = {
+        "version": "0", "bucket": {"name": bucket.name}, "object": obj,
+        "request-id": os.urandom(8).hex().upper(), "requester": requester,
+        "source-ip-address": getattr(_request, "address", None) or "127.0.0.1",
+        "reason": _REASONS.get(name, name.split(":")[0])}
+    if name.startswith("ObjectRemoved"):
+        detail["deletion-type"] = ("Delete Marker Created" if name.endswith("DeleteMarkerCreated")
+                                   else "Permanently Deleted")
+    # "time" stays epoch seconds, as moto's other targets expect; Lambda gets ISO 8601
+    return {"version": "0", "id": str(uuid.uuid4()),
+            "detail-type": notifications._detail_type(event_name), "source": "aws.s3",
+            "account": account_id, "time": unix_time(), "region": bucket.region_name,
+            "resources": [bucket.arn], "detail": detail}
+
+
+def _send_event_bridge_message(account_id: str, bucket: Any, event_name: str, key: Any) -> None:
+    """moto's S3 -> EventBridge delivery: AWS's event, to the default bus only."""
+    from moto.events.models import events_backends
+
+    try:
+        event = s3_eventbridge_event(account_id, bucket, event_name, key)
+        bus = events_backends[account_id][bucket.region_name].event_buses.get("default")
+        for rule in list(bus.rules.values()) if bus is not None else []:
+            rule.send_to_targets(event, transform_input=False)
+    except Exception:  # asynchronous on AWS: the S3 request succeeds whatever happens here
+        log.exception("lambdakit: S3 could not send %s of %s to EventBridge", event_name,
+                      bucket.name)
+
+
 def _lambda_destinations(config: dict[str, Any]) -> list[str]:
     return [entry["CloudFunction"] for entry in config.get("CloudFunctionConfiguration") or []]
 
@@ -241,7 +299,8 @@ class DestinationValidationError(Exception):
 
         pairs = "".join(
             f"<ArgumentName{i}>{escape(arn)}, null</ArgumentName{i}>"
-            f"<ArgumentValue{i}>Not authorized to invoke function [{escape(arn)}]</ArgumentValue{i}>"
+            f"<ArgumentValue{i}>Not authorized to invoke function [{escape(arn)}]"
+            f"</ArgumentValue{i}>"
             for i, arn in enumerate(self.arns, 1))
         request_id = os.urandom(8).hex().upper()
         body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InvalidArgument</Code>'
@@ -270,6 +329,7 @@ def _patch_s3() -> None:
 
     notifications._get_s3_event = s3_event
     notifications._invoke_awslambda = _invoke_from_s3
+    notifications._send_event_bridge_message = _send_event_bridge_message
 
     original_setup = responses.S3Response.setup_class
 
@@ -480,8 +540,9 @@ def _send_safe_notification(source: str, event_name: str, region: str, resources
                     functions = [t for t in rule.targets if _is_lambda(t)]
                     if functions:
                         deliver_to_functions(rule, functions, event)
+                    machines = f"arn:{get_partition(region)}:states"
                     for target in rule.targets:
-                        if str(target.get("Arn", "")).startswith(f"arn:{get_partition(region)}:states"):
+                        if str(target.get("Arn", "")).startswith(machines):
                             notifications._start_sfn_execution(account_id, region=region,
                                                                sfn_arn=target["Arn"], event=event)
 

@@ -17,6 +17,7 @@ import json
 import logging
 import re
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from botocore.exceptions import ClientError
@@ -506,3 +507,53 @@ def test_eventbridge_target_input_and_input_transformer(kit, role_arn):
     assert sorted(got, key=json.dumps) == sorted(
         [{"fixed": True}, {"order": 1001, "items": ["book"]},
          {"order": 1001, "kind": "OrderPlaced"}], key=json.dumps)
+
+
+def test_s3_events_reach_a_function_through_eventbridge(kit, role_arn):
+    bucket = S3Source(kit)
+    kit.client("s3").put_bucket_notification_configuration(
+        Bucket=bucket.bucket, NotificationConfiguration={"EventBridgeConfiguration": {}})
+    rule = unique("s3-rule")
+    eb = kit.client("events")
+    rule_arn = eb.put_rule(Name=rule, EventPattern=json.dumps({
+        "source": ["aws.s3"], "detail-type": ["Object Created"],
+        "detail": {"bucket": {"name": [bucket.bucket]}}}))["RuleArn"]
+    function = Function(kit, role_arn)
+    kit.client("lambda").add_permission(
+        FunctionName=function.name, StatementId="eb", Action="lambda:InvokeFunction",
+        Principal="events.amazonaws.com", SourceArn=rule_arn, SourceAccount=ACCOUNT)
+    eb.put_targets(Rule=rule, Targets=[{"Id": "fn", "Arn": function.arn}])
+    kit.client("s3").put_object(Bucket=bucket.bucket, Key="in/a b.txt", Body=b"hello s3")
+    (report,) = function.reports()
+    event = report["event"]
+    assert set(event) == set(events.eventbridge())
+    assert (event["source"], event["detail-type"]) == ("aws.s3", "Object Created")
+    assert event["resources"] == [bucket.arn] and event["account"] == ACCOUNT
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", event["time"])
+    detail = event["detail"]
+    assert detail["bucket"] == {"name": bucket.bucket} and detail["reason"] == "PutObject"
+    assert detail["object"]["key"] == "in/a b.txt"  # not URL-encoded in EventBridge events
+    assert (detail["object"]["size"], detail["object"]["etag"]) == (
+        8, "b60d991fa6dbd33863c7cec70d15dbac")
+    assert detail["requester"] == ACCOUNT and detail["source-ip-address"] == "127.0.0.1"
+
+
+def test_create_bucket_events_of_moto_reach_a_permitted_rule_target(kit, role_arn):
+    eb, rule = kit.client("events"), unique("create-rule")
+    rule_arn = eb.put_rule(Name=rule, EventPattern=json.dumps(
+        {"source": ["aws.s3"], "detail": {"eventName": ["CreateBucket"]}}))["RuleArn"]
+    function = Function(kit, role_arn)
+    eb.put_targets(Rule=rule, Targets=[{"Id": "fn", "Arn": function.arn}])
+    try:
+        S3Source(kit)  # refused: no permission yet
+        assert push_sources.recent_refusals()[-1].source_arn == rule_arn
+        assert function.queued() == 0
+        grant(kit, SimpleNamespace(principal=EventBridgeSource.principal, arn=rule_arn),
+              function)
+        bucket = S3Source(kit)
+        (report,) = function.reports()
+        assert report["event"]["resources"] == [bucket.arn]
+        assert report["event"]["source"] == "aws.s3"
+    finally:
+        eb.remove_targets(Rule=rule, Ids=["fn"])
+        eb.delete_rule(Name=rule)
