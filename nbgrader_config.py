@@ -27,6 +27,7 @@ c.CourseDirectory.ignore = [
     ".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
     "pricing.py", "order_handler.py",  # lab01_first_function
     "order_db.py", "orders_handler.py",  # lab05_protect_the_database
+    "order_processor.py",  # lab06_reliable_orders
 ]
 
 # Grading runs every notebook top to bottom. Starting the kit and deploying functions takes a few

@@ -1,0 +1,204 @@
+"""Lab 06 (reliable order processing from SQS) through nbgrader: generate, submit, autograde.
+
+One throw-away course per module, with the repository's nbgrader configuration: the lab is
+released once, five submissions are graded in one autograde run, and the tests read the gradebook.
+Every graded run sends real orders through a real queue, event source mapping and function.
+
+- ``solution``: the source notebook itself (solutions and hidden tests included): full marks;
+- ``untouched``: the release as a student receives it: zero, without crashing or waiting;
+- ``whole-batch``: the solution, but the handler lets a poison order fail the whole batch
+  (it raises instead of reporting the message): loses the partial-batch and pipeline points;
+- ``not-idempotent``: the solution, but ``record_order`` is a plain put (a duplicate overwrites
+  the order): loses the idempotency and pipeline points;
+- ``tampered-release``: the release with every test cell replaced by ``assert True``: still zero.
+"""
+from __future__ import annotations
+
+import copy
+
+import nbformat
+import pytest
+
+from nbgrader_harness import (Course, ROOT, SOLUTION, assert_release_is_clean, cell, cell_errors,
+                              grade_cells, with_grade_cells)
+
+ASSIGNMENT = "lab06_reliable_orders"
+LAB = ROOT / "labs" / ASSIGNMENT
+POINTS = {"test-partial-batch": 2.0, "test-idempotent": 2.0, "test-queue": 2.0,
+          "test-mapping": 2.0, "test-pipeline": 2.0}
+SOLUTION_CELLS = ["processor-module", "queue", "role-policy", "mapping"]
+LOCKED_CELLS = ["setup", "resources", "helpers", "deploy", "rush"]
+# The file the lab writes as it runs (%%writefile): planted next to the source to prove it is
+# neither released nor used in grading.
+WRITTEN_FILES = ("order_processor.py",)
+PLANTED = "PLANTED-SOLUTION-FILE-06b3"
+
+# The two mistakes of the partial submissions, as edits of the solution's module cell.
+REPORTS_FAILURES = """    failures = []
+    for record in event["Records"]:
+        try:
+            record_order(parse_order(record["body"]), record["messageId"])
+        except Exception as error:
+            print(f"message {record['messageId']} failed: {error}")
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}
+"""
+FAILS_WHOLE_BATCH = """    for record in event["Records"]:
+        record_order(parse_order(record["body"]), record["messageId"])   # a poison order raises
+    return {"batchItemFailures": []}
+"""
+CONDITIONAL_PUT = """            ConditionExpression="attribute_not_exists(order_id)")
+"""
+PLAIN_PUT = """            )
+"""
+
+
+def solution_with(source: nbformat.NotebookNode, old: str, new: str) -> nbformat.NotebookNode:
+    """The solution notebook with ``old`` replaced by ``new`` in the handler module's cell."""
+    edited = copy.deepcopy(source)
+    module = cell(edited, "processor-module")
+    assert module.source.count(old) == 1, f"the solution's module no longer contains:\n{old}"
+    module.source = module.source.replace(old, new)
+    return edited
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    course = Course.create(tmp_path_factory.mktemp("nbgrader-lab06"), ASSIGNMENT, LAB,
+                           source_directory="labs")
+    for name in WRITTEN_FILES:
+        (course.folder("source") / name).write_text(f"# {PLANTED}\nraise SystemExit('{PLANTED}')\n")
+    course.generate_assignment()
+    return course
+
+
+@pytest.fixture(scope="module")
+def graded(course):
+    """Every submission placed, then one autograde run for all of them."""
+    source = nbformat.read(course.source_notebook(), as_version=4)
+    release = nbformat.read(course.release_notebook(), as_version=4)
+    course.submit("solution", course.source_notebook())
+    course.submit("untouched", course.release_notebook())
+    course.submit("whole-batch", solution_with(source, REPORTS_FAILURES, FAILS_WHOLE_BATCH))
+    course.submit("not-idempotent", solution_with(source, CONDITIONAL_PUT, PLAIN_PUT))
+    course.submit("tampered-release", with_grade_cells(release, "assert True"))
+    output = course.autograde()
+    return course, output
+
+
+def cell_scores(course: Course, student: str) -> dict[str, float]:
+    return {grade_id: score.score for grade_id, score in course.scores(student).cells.items()}
+
+
+def test_the_release_has_no_solutions_and_no_hidden_tests(course):
+    release = assert_release_is_clean(course, min_distinctive=40)
+    source_text = "\n".join(c.source for c in nbformat.read(course.source_notebook(), 4).cells)
+
+    solution_cells = [c for c in release.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution")]
+    assert [c.metadata.nbgrader.grade_id for c in solution_cells] == SOLUTION_CELLS
+    stubs = sum(c.source.count("# YOUR CODE HERE\n") for c in solution_cells)
+    assert stubs == len(SOLUTION.findall(source_text)) == 5
+    assert all(not c.get("outputs") for c in release.cells if c.cell_type == "code")
+    # what the learner is given of the module: parse_order whole, the two functions to write empty
+    module = cell(release, "processor-module").source
+    assert "def parse_order(body):" in module and "raise BadOrder(" in module
+    assert "ConditionExpression" not in module and "batchItemFailures" not in module
+
+    tests = {c.metadata.nbgrader.grade_id: c.metadata.nbgrader for c in grade_cells(release)}
+    assert {grade_id: meta.points for grade_id, meta in tests.items()} == POINTS
+    assert sum(POINTS.values()) == 10
+    assert all(meta.locked for meta in tests.values())
+    for grade_id in LOCKED_CELLS:
+        assert cell(release, grade_id).metadata.nbgrader.locked, grade_id
+
+
+def test_the_solution_scores_full_marks(graded):
+    course, output = graded
+    scores = course.scores("solution")
+    not_full = {c.grade_id: c.score for c in scores.cells.values() if c.score != c.max_score}
+    assert not not_full, f"solution cells below full marks: {not_full}\n--- autograde ---\n{output}"
+    assert set(scores.cells) == set(POINTS)
+    assert (scores.score, scores.max_score) == (10.0, 10.0)
+    # nbgrader gives 0 to a test cell that writes to stderr: no cell of the solution does.
+    autograded = nbformat.read(course.folder("autograded", "solution") / f"{ASSIGNMENT}.ipynb", 4)
+    noisy = {index: out.get("text") or out.get("ename")
+             for index, c in enumerate(autograded.cells) if c.cell_type == "code"
+             for out in c.outputs if out.output_type == "error" or out.get("name") == "stderr"}
+    assert not noisy, f"cells with errors or stderr output while grading: {noisy}"
+
+
+def test_the_untouched_release_scores_zero_without_crashing(graded):
+    course, output = graded
+    scores = course.scores("untouched")
+    assert (scores.score, scores.max_score) == (0.0, 10.0), output
+    # It really ran: every test cell failed once, at once, because of the stubs.
+    autograded = nbformat.read(course.folder("autograded", "untouched") / f"{ASSIGNMENT}.ipynb", 4)
+    errors = {c.metadata.nbgrader.grade_id: cell_errors(c) for c in grade_cells(autograded)}
+    assert set(errors) == set(POINTS)
+    assert all(len(found) == 1 for found in errors.values()), errors
+    for grade_id in ("test-partial-batch", "test-idempotent"):
+        assert errors[grade_id][0].startswith("NotImplementedError"), errors
+    assert errors["test-queue"][0] == "NameError: name 'QUEUE_URL' is not defined", errors
+    assert errors["test-mapping"][0] == "NameError: name 'MAPPING_UUID' is not defined", errors
+    assert errors["test-pipeline"][0].startswith(
+        "AssertionError: create the event source mapping first"), errors
+
+
+def test_failing_the_whole_batch_loses_the_batch_and_pipeline_points(graded):
+    course, output = graded
+    assert cell_scores(course, "whole-batch") == {
+        "test-partial-batch": 0.0, "test-idempotent": 2.0, "test-queue": 2.0,
+        "test-mapping": 2.0, "test-pipeline": 0.0}, output
+
+
+def test_a_handler_that_is_not_idempotent_loses_those_points(graded):
+    course, output = graded
+    assert cell_scores(course, "not-idempotent") == {
+        "test-partial-batch": 2.0, "test-idempotent": 0.0, "test-queue": 2.0,
+        "test-mapping": 2.0, "test-pipeline": 0.0}, output
+    autograded = nbformat.read(
+        course.folder("autograded", "not-idempotent") / f"{ASSIGNMENT}.ipynb", 4)
+    assert cell_errors(cell(autograded, "test-idempotent")) == [
+        "AssertionError: the second delivery of the same order must return False and write nothing"]
+
+
+def test_edited_test_cells_are_graded_by_the_original_tests(graded):
+    course, output = graded
+    assert course.scores("tampered-release").score == 0.0, output
+    autograded = nbformat.read(
+        course.folder("autograded", "tampered-release") / f"{ASSIGNMENT}.ipynb", 4)
+    assert all(c.source != "assert True" for c in grade_cells(autograded))
+    assert all("BEGIN HIDDEN TESTS" in c.source for c in grade_cells(autograded)), \
+        "the hidden tests run during grading"
+
+
+def test_feedback_is_generated(graded):
+    course, _output = graded
+    course.generate_feedback()  # every student at once: one nbgrader start-up
+    solved = course.feedback_html("solution").read_text()
+    whole_batch = course.feedback_html("whole-batch").read_text()
+    assert "Score: 10.0 / 10.0" in solved
+    assert "Score: 6.0 / 10.0" in whole_batch
+    assert "test-pipeline" in solved
+
+
+def test_grading_records_no_progress(graded):
+    course, _output = graded
+    assert not course.progress_db.exists(), \
+        "running a submission under nbgrader must not write to the learner progress database"
+
+
+def test_the_committed_learner_copy_is_the_current_release(course):
+    """Learners open assignments/ (nbgrader's release folder, committed): it must be what
+    `nbgrader generate_assignment` makes from the source today, never a hand-edited copy."""
+    committed = ROOT / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    assert committed.exists(), f"run `nbgrader generate_assignment {ASSIGNMENT}` and commit it"
+    assert sorted(path.name for path in committed.parent.iterdir()) == [committed.name]
+
+    def shape(path):
+        notebook = nbformat.read(path, as_version=4)
+        return [(c.cell_type, c.source, c.metadata.get("nbgrader")) for c in notebook.cells]
+
+    assert shape(committed) == shape(course.release_notebook()), (
+        f"{committed.relative_to(ROOT)} is stale: run `nbgrader generate_assignment "
+        f"{ASSIGNMENT} --force` from the repository root and commit the result")
