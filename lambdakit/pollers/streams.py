@@ -140,7 +140,6 @@ class StreamPoller(Poller):
         #: set once every shard has its first iterator: records put from then on are read
         #: whatever the StartingPosition (LATEST starts there)
         self.ready = threading.Event()
-        self._client: Any = None
 
     def start(self, ready_timeout: float = READY_TIMEOUT) -> None:
         """Start polling; return once every shard has its first iterator (so a mapping is
@@ -150,34 +149,34 @@ class StreamPoller(Poller):
 
     # -- reading ------------------------------------------------------------------------
     def client(self) -> Any:
-        """The execution role's client of the stream (made again if the role's session ends)."""
-        if self._client is None:
-            self._client = role_client(self.engine, self.mapping,
-                                       "kinesis" if self.kinesis else "dynamodbstreams")
-        return self._client
+        """The execution role's client of the stream (the role the function has now)."""
+        return role_client(self.engine, self.mapping,
+                           "kinesis" if self.kinesis else "dynamodbstreams")
 
     def run(self) -> None:
         arn = self.mapping.source_arn
+        shard_ids: list[str] = []
         while not self.stopping.is_set():
             try:
                 if self.kinesis:
-                    summary = self.client().describe_stream_summary(StreamARN=arn)
-                    self.retention = summary["StreamDescriptionSummary"]["RetentionPeriodHours"] * 3600.0
+                    described = self.client().describe_stream(StreamARN=arn, Limit=1)
+                    hours = described["StreamDescription"]["RetentionPeriodHours"]
+                    self.retention = hours * 3600.0
                     shard_ids = [s["ShardId"] for s in self._kinesis_shards(arn)]
                 else:
                     described = self.client().describe_stream(StreamArn=arn)["StreamDescription"]
                     shard_ids = [s["ShardId"] for s in described.get("Shards", [])]
                 break
             except Exception as exc:
-                self._client = None
                 log.warning("lambdakit: mapping %s cannot read %s: %s", self.mapping.uuid, arn, exc)
                 if self.wait(self._poll_interval() * 5):
                     return
+        for shard_id in shard_ids:
+            self.shards[shard_id] = _Shard(shard_id)
         if not shard_ids:
             self.ready.set()
-        for shard_id in shard_ids:
-            shard = self.shards[shard_id] = _Shard(shard_id)
-            self.spawn(self._read_shard, f"lambdakit-stream-{self.mapping.uuid[:8]}-{shard_id[-6:]}",
+        for shard in list(self.shards.values()):
+            self.spawn(self._read_shard, f"lambdakit-stream-{self.mapping.uuid[:8]}-{shard.id[-6:]}",
                        shard)
 
     def _kinesis_shards(self, arn: str) -> list[dict[str, Any]]:
@@ -197,6 +196,8 @@ class StreamPoller(Poller):
         arn = self.mapping.source_arn
         positions = getattr(self.mapping, "stream_positions", {})
         kwargs: dict[str, Any]
+        if shard.last_read is not None:  # after a failed read: on from the last record read
+            positions = {shard.id: ("AFTER_SEQUENCE_NUMBER", shard.last_read)}
         if shard.id in positions:  # resuming after a stop: where the previous poller left off
             kind, sequence = positions[shard.id]
             kwargs = {"ShardIteratorType": kind,
@@ -235,7 +236,7 @@ class StreamPoller(Poller):
                     return
                 log.warning("lambdakit: mapping %s cannot read shard %s: %s",
                             self.mapping.uuid, shard.id, exc)
-                self._client, iterator = None, None
+                iterator = None
                 self.wait(self._poll_interval() * 5)
                 continue
             iterator = page.get("NextShardIterator") or iterator
