@@ -399,13 +399,10 @@ class EventSourceMappings:
             merged[key] = value
         self._check_kind(service, fifo, request, merged, create=False)
         _check_filters(merged)
-        fn, function_arn = (_function(request["FunctionName"], account, region)
-                            if request.get("FunctionName") else (None, mapping.function_arn))
-        if fn is None:
-            from .invoke_api import resolve
-
-            fn = resolve(function_arn, None, account, region).fn
-        self._check_source(service, mapping.source_arn, fn)
+        fn, function_arn = None, mapping.function_arn
+        if request.get("FunctionName"):  # the new function must be able to read the source
+            fn, function_arn = _function(request["FunctionName"], account, region)
+            self._check_source(service, mapping.source_arn, fn)
         with self._lock, mapping.lock:
             if function_arn != mapping.function_arn:
                 self._refuse_duplicate(Mapping(account, region, {**merged,

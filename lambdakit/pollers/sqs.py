@@ -47,8 +47,9 @@ LONG_POLL = 1
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 60.0
 #: the shortest real wait between failing attempts, whatever the time scale
 MIN_REAL_WAIT = 0.2
-#: a FIFO queue is short-polled (moto spins during a long poll while a group is in flight)
-FIFO_IDLE_WAIT = 0.1
+#: a FIFO queue is short-polled (moto spins during a long poll while a group is in flight):
+#: the wait between empty receives grows from the first value to the second
+FIFO_IDLE_WAIT = (0.05, 1.0)
 CLIENT_MAX_AGE = 600.0
 #: the record attributes SQS system attributes become, in AWS's order
 RECORD_ATTRIBUTES = ("ApproximateReceiveCount", "SentTimestamp", "SequenceNumber",
@@ -172,6 +173,7 @@ class SqsPoller(Poller):
 
     def _work(self, primary: bool) -> None:
         backoff = 0.0
+        idle = FIFO_IDLE_WAIT[0]
         while not self.stopping.is_set():
             if not primary:
                 with self._lock:
@@ -191,8 +193,10 @@ class SqsPoller(Poller):
                 if not primary and self._shrink():
                     return
                 if self.fifo:
-                    self.wait(FIFO_IDLE_WAIT)
+                    self.wait(idle)
+                    idle = min(idle * 2, FIFO_IDLE_WAIT[1])
                 continue
+            idle = FIFO_IDLE_WAIT[0]
             if len(batch) >= self.mapping.get("BatchSize", 10):
                 self._grow()
             if self.stopping.is_set():
