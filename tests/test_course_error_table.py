@@ -13,8 +13,9 @@ import uuid
 import pytest
 
 import lambdakit.kit
-from lambdakit.course.error_table import (Attempt, Observation, error_table, observe_async,
-                                          observe_sqs, observe_sync)
+from lambdakit.course.error_table import (Attempt, Observation, error_table, function_log,
+                                          observe_async, observe_sqs, observe_sync,
+                                          wait_for_invocation, wait_for_message)
 from lambdakit.kit import LAMBDA_TRUST_POLICY
 from lambdakit.server import Endpoint
 from lambdakit.settings import Settings
@@ -91,6 +92,8 @@ def test_real_time_gaps_are_not_rescaled_and_unknown_models_are_refused():
     obs = Observation("polling", "f", attempts=[attempt(0.0, 0.2), attempt(2.2, 2.4)],
                       time_scale=0.01, clock="real")
     assert obs.gaps == pytest.approx([2.0])
+    obs.gap_from = "start"  # a visibility timeout runs from the receive, before the attempt
+    assert obs.gaps == pytest.approx([2.2])
     assert obs.outcome == "running"
     with pytest.raises(ValueError, match="model must be one of"):
         Observation("carrier-pigeon", "f")
@@ -173,7 +176,6 @@ def test_asynchronous_needs_somewhere_to_see_the_failure_end(kit, role_arn):
 
 
 def test_sqs_failure_is_redelivered_by_sqs_until_redriven_to_the_dlq(kit, role_arn):
-    pytest.importorskip("lambdakit.pollers.sqs", reason="the SQS poller has not landed yet")
     lam = kit.client("lambda")
     dlq_url, dlq_arn = queue(kit)
     url, arn = queue(kit, VisibilityTimeout="1", RedrivePolicy=json.dumps(
@@ -186,6 +188,30 @@ def test_sqs_failure_is_redelivered_by_sqs_until_redriven_to_the_dlq(kit, role_a
         lam.delete_event_source_mapping(UUID=mapping["UUID"])
     assert len(obs.attempts) == 2 and all(a.failed for a in obs.attempts)
     assert obs.retried_by.startswith("SQS")
-    assert obs.gaps[0] >= 0.9  # SQS's own visibility timeout, in real seconds
+    assert obs.clock == "real" and len(obs.gaps) == 1  # SQS's own timer: real seconds
     assert obs.details["dead_letter_message"]["Body"] == "order-7"
     assert obs.ended.startswith(f"dead-letter queue {dlq_arn.split(':')[5]} of the source queue")
+
+
+def test_waiting_for_a_message_an_invocation_and_a_log_line(kit, role_arn):
+    url, _ = queue(kit)
+    with pytest.raises(TimeoutError, match="a message in"):
+        wait_for_message(url, timeout=0.3, kit=kit)
+    kit.client("sqs").send_message(QueueUrl=url, MessageBody="hello")
+    assert wait_for_message(url, kit=kit)["Body"] == "hello"
+    assert wait_for_message(url, kit=kit)["Body"] == "hello"  # peeked, not taken
+
+    name = deploy(kit, "def handler(event, context):\n    print('working on', event['n'])\n",
+                  role_arn)
+    with pytest.raises(TimeoutError, match=f"an invocation of {name}"):
+        wait_for_invocation(name, timeout=0.3, kit=kit)
+    with pytest.raises(TimeoutError, match="working on 8"):
+        function_log(name, until="working on 8", timeout=0.3, kit=kit)
+    import time
+    before = time.time()
+    kit.client("lambda").invoke(FunctionName=name, InvocationType="Event",
+                                Payload=json.dumps({"n": 8}))
+    record = wait_for_invocation(name, since=before, kit=kit)
+    assert record.invocation_type == "Event" and record.status == "success"
+    lines = function_log(name, until="working on 8", kit=kit)
+    assert lines == ["working on 8"]  # START, END and REPORT are Lambda's, left out

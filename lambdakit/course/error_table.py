@@ -13,7 +13,8 @@ Each returns an :class:`Observation`: the function's attempts (the kit's invocat
 records), how many calls the caller made, and where the event ended. Observers can
 report progress while they wait (``on_update``), which is how the live diagram of
 :mod:`lambdakit.course.event_flow` follows a run. :func:`error_table` turns the
-observations into the lesson's table.
+observations into the lesson's table. :func:`wait_for_message`, :func:`wait_for_invocation` and
+:func:`function_log` wait (with a deadline) for what a queue, a stream or a push source did.
 
 Attempts are matched by request id (synchronous and asynchronous: every retry of an
 asynchronous event keeps its request id) or, for a queue, as the function's invocations
@@ -31,11 +32,11 @@ import time
 from typing import Any, Callable
 
 __all__ = ["Attempt", "Observation", "ErrorTable", "observe_sync", "observe_async",
-           "observe_sqs", "error_table"]
+           "observe_sqs", "error_table", "wait_for_message", "wait_for_invocation", "function_log"]
 
 MODELS = ("synchronous", "asynchronous", "polling")
 #: how often observers look at the records and the queues (seconds)
-POLL_S = 0.05
+POLL_S = 0.1
 
 Update = Callable[["Observation"], None]
 
@@ -73,6 +74,9 @@ class Observation:
     retrier: who makes the extra attempts in this model, if there are any.
     clock: ``aws`` when the gaps between attempts are on AWS's clock (the kit's time
         scale divided out), ``real`` when they are real seconds (SQS's own timers).
+    gap_from: ``end`` when a retry's wait starts as the previous attempt ends (Lambda's
+        retries), ``start`` when it starts as the previous attempt starts (an SQS message's
+        visibility timeout runs from the moment it is received).
     """
 
     model: str
@@ -84,6 +88,7 @@ class Observation:
     retrier: str = "nobody"
     time_scale: float = 1.0
     clock: str = "aws"
+    gap_from: str = "end"
     details: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -110,10 +115,11 @@ class Observation:
 
     @property
     def gaps(self) -> list[float]:
-        """The waits between consecutive attempts: from one attempt's end to the next one's
-        start, in seconds (on AWS's clock when ``clock`` is ``aws``)."""
+        """The waits between consecutive attempts, in seconds (on AWS's clock when ``clock``
+        is ``aws``): from one attempt's end (or start, see ``gap_from``) to the next one's start."""
         scale = self.time_scale if self.clock == "aws" else 1.0
-        return [(later.started - (earlier.finished or earlier.started)) / scale
+        return [(later.started - (earlier.started if self.gap_from == "start"
+                                  else earlier.finished or earlier.started)) / scale
                 for earlier, later in zip(self.attempts, self.attempts[1:])]
 
     @property
@@ -368,7 +374,7 @@ def observe_sqs(queue_url: str, body: str, function: str, *, kit: Any = None,
     dead_letter_url = _queue_url(kit, dead_letter) if dead_letter else None
     obs = Observation("polling", name, time_scale=_time_scale(kit), stage="queue",
                       retrier="SQS (the message became visible again and the poller re-read it)",
-                      clock="real")
+                      clock="real", gap_from="start")
     obs.details = {"visibility_timeout": int(attributes.get("VisibilityTimeout", 30)),
                    "max_receive_count": redrive.get("maxReceiveCount"),
                    "dead_letter_queue": dead_letter}
@@ -409,4 +415,64 @@ def observe_sqs(queue_url: str, body: str, function: str, *, kit: Any = None,
             obs.stage, seen = stage, len(obs.attempts)
             _notify(on_update, obs)
         _deadline_passed(deadline, f"message {message_id} to leave {queue_url}")
+        time.sleep(POLL_S)
+
+
+# -- waiting for what a source did --------------------------------------------------------------
+def wait_for_message(queue_url: str, *, timeout: float = 30.0, kit: Any = None) -> dict[str, Any]:
+    """The first message that shows up in ``queue_url`` (left in the queue), waiting up to
+    ``timeout`` seconds; raises ``TimeoutError`` if none comes."""
+    kit = _kit(kit)
+    deadline = time.monotonic() + timeout
+    while True:
+        message = _peek(kit, queue_url, lambda m: True)
+        if message is not None:
+            return message
+        _deadline_passed(deadline, f"a message in {queue_url}")
+        time.sleep(POLL_S)
+
+
+def wait_for_invocation(function: str, *, since: float = 0.0, timeout: float = 30.0,
+                        kit: Any = None) -> Any:
+    """The kit's record of the first invocation of ``function`` that started after ``since``
+    (unix seconds), once it has finished; raises ``TimeoutError`` if none comes in time."""
+    kit = _kit(kit)
+    name = _name(function)
+    deadline = time.monotonic() + timeout
+    while True:
+        for record in list(kit.records):
+            if record.function_name == name and record.start_time >= since:
+                return record
+        _deadline_passed(deadline, f"an invocation of {name}")
+        time.sleep(POLL_S)
+
+
+#: the lines Lambda itself writes to a function's log (not the handler's own)
+PLATFORM_LINES = ("START ", "END ", "REPORT ", "INIT_START ", "INIT_REPORT ")
+
+
+def function_log(function: str, *, until: str | None = None, timeout: float = 30.0,
+                 kit: Any = None) -> list[str]:
+    """The handler's own log lines of ``function`` (CloudWatch Logs group
+    ``/aws/lambda/<name>``, Lambda's START/END/REPORT lines left out), oldest first.
+
+    ``until``: wait (up to ``timeout`` seconds) until a line contains this text;
+    raises ``TimeoutError`` if none does.
+    """
+    kit = _kit(kit)
+    logs = kit.client("logs")
+    group = f"/aws/lambda/{_name(function)}"
+    deadline = time.monotonic() + timeout
+    while True:
+        lines: list[str] = []
+        try:
+            pages = logs.get_paginator("filter_log_events").paginate(logGroupName=group)
+            for page in pages:
+                lines += [e["message"].rstrip("\n") for e in page["events"]]
+        except logs.exceptions.ResourceNotFoundException:
+            pass
+        lines = [line.strip() for line in lines if not line.startswith(PLATFORM_LINES)]
+        if until is None or any(until in line for line in lines):
+            return lines
+        _deadline_passed(deadline, f"a line with {until!r} in {group}")
         time.sleep(POLL_S)
