@@ -265,6 +265,20 @@ def test_create_refuses_what_aws_refuses(kit, lam, fn):
         "(inclusive)"))
     assert create(EventSourceArn=stream, StartingPosition="LATEST") == (
         invalid, 400, f"Stream not found: {stream}")
+    assert create(EventSourceArn=stream, StartingPosition="OLDEST") == ("ValidationException", 400, (
+        "1 validation error detected: Value 'OLDEST' at 'startingPosition' failed to satisfy "
+        "constraint: Member must satisfy enum value set: [LATEST, AT_TIMESTAMP, TRIM_HORIZON]"))
+    assert create(EventSourceArn=stream, StartingPosition="LATEST",
+                  StartingPositionTimestamp=dt.datetime(2026, 1, 1)) == (
+        invalid, 400, "Timestamp only valid with StartingPosition AT_TIMESTAMP")
+    assert create(EventSourceArn=stream, StartingPosition="LATEST", DestinationConfig={
+        "OnSuccess": {"Destination": source}}) == (
+        invalid, 400,
+        "Unsupported 'destinationConfig' parameter for given event source mapping type.")
+    ddb = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/t/stream/2026-01-01T00:00:00.000"
+    assert create(EventSourceArn=ddb, StartingPosition="AT_TIMESTAMP",
+                  StartingPositionTimestamp=dt.datetime(2026, 1, 1)) == (
+        invalid, 400, f"Unsupported starting position for arn type: {ddb}")
     assert lam.list_event_source_mappings(FunctionName=fn)["EventSourceMappings"] == []
 
 
@@ -309,6 +323,18 @@ def test_the_execution_role_must_allow_polling(kit, lam):
     created = lam.create_event_source_mapping(EventSourceArn=source, FunctionName=allowed,
                                               Enabled=False)
     lam.delete_event_source_mapping(UUID=created["UUID"])
+
+
+def test_a_stream_needs_the_roles_read_permissions(kit, lam):
+    name = unique("esm-stream")
+    kit.client("kinesis").create_stream(StreamName=name, ShardCount=1)
+    stream = f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{name}"
+    reader = function(kit, role(kit, POLL))  # may read queues, not streams
+    assert error(lam.create_event_source_mapping, EventSourceArn=stream, FunctionName=reader,
+                 StartingPosition="LATEST") == (
+        "InvalidParameterValueException", 400,
+        f"Cannot access stream {stream}. Please ensure the role can perform the GetRecords, "
+        "GetShardIterator, DescribeStream, and ListShards Actions on your stream in IAM.")
 
 
 def poller_threads(uuid_):
