@@ -313,15 +313,18 @@ def test_records_older_than_maximum_record_age_are_skipped(kit, role_arn, mapped
     arn = stream(kit)
     url, q_arn = queue(kit)
     # 300 s on AWS's clock is 0.3 s here: retried without limit until the record is too old
-    mapped(name, arn, StartingPosition="LATEST", MaximumRetryAttempts=-1,
-           MaximumRecordAgeInSeconds=300,
-           DestinationConfig={"OnFailure": {"Destination": q_arn}})
+    uuid_ = mapped(name, arn, StartingPosition="LATEST", MaximumRetryAttempts=-1,
+                   MaximumRecordAgeInSeconds=300,
+                   DestinationConfig={"OnFailure": {"Destination": q_arn}})["UUID"]
     written = put(kit, arn, ["bad"], key="k")
     record = receive(kit, url)[0]
     assert record["requestContext"]["condition"] == "RecordAgeExceeded"
     assert record["requestContext"]["approximateInvokeCount"] == len(batches(kit, name))
     assert record["KinesisBatchInfo"]["startSequenceNumber"] == written["bad"][1]
-    put(kit, arn, ["good"], key="k")  # the shard moved on
+    lam = kit.client("lambda")  # the shard moved on: a record that is not too old gets through
+    lam.update_event_source_mapping(UUID=uuid_, MaximumRecordAgeInSeconds=-1)
+    wait_for(lambda: _state(lam, uuid_, "Enabled"), message="the update applied")
+    put(kit, arn, ["good"], key="k")
     wait_for(lambda: values(kit, name)[-1:] == ["good"], message="the next record")
     assert values(kit, name).count("good") == 1
 
@@ -407,6 +410,33 @@ def test_parallelization_factor_keeps_each_partition_key_in_order(kit, role_arn,
         assert seen == sorted(seen) and len(seen) == 6
     for b in got:  # a batch holds the keys of one lane only: at most 4 lanes for 4 keys
         assert len({r["kinesis"]["partitionKey"] for r in b["records"]}) <= 4
+
+
+def test_resharding_reads_parent_shards_before_their_children(kit, role_arn, mapped):
+    name = function(kit, role_arn)
+    arn = stream(kit)
+    kinesis = kit.client("kinesis")
+    put(kit, arn, [1, 2, 3], key="k")
+    kinesis.update_shard_count(StreamARN=arn, TargetShardCount=2, ScalingType="UNIFORM_SCALING")
+    shards = kinesis.list_shards(StreamARN=arn)["Shards"]
+    children = [s["ShardId"] for s in shards if s.get("ParentShardId") == "shardId-000000000000"]
+    assert len(children) == 2
+    # moto 5.2.1 keeps routing PutRecord to the closed parent; AWS routes to the open children
+    for v in (4, 5, 6):
+        _put_to_shard(arn, children[0], v)
+    mapped(name, arn)
+    wait_for(lambda: len(values(kit, name)) >= 6, message="six records")
+    assert values(kit, name) == [1, 2, 3, 4, 5, 6]  # the closed parent first, then its child
+    _put_to_shard(arn, children[1], 7)  # the open children are read on
+    wait_for(lambda: values(kit, name) == list(range(1, 8)), message="seven records")
+
+
+def _put_to_shard(arn, shard_id, v):
+    from moto.kinesis.models import kinesis_backends
+
+    backend = kinesis_backends[ACCOUNT][REGION]
+    shard = backend.streams[arn.split("/")[-1]].shards[shard_id]
+    shard.put_record("k", base64.b64encode(json.dumps({"v": v}).encode()).decode(), "")
 
 
 def test_iterator_age_is_published(kit, role_arn, mapped):

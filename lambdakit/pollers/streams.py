@@ -48,6 +48,7 @@ from collections import deque
 from typing import Any
 
 from ..errors import TooManyRequestsException
+from ..settings import SYNC_PAYLOAD_LIMIT
 from .base import Mapping, Poller, invoke, matches, resolve_function, role_client
 
 log = logging.getLogger("lambdakit")
@@ -59,6 +60,8 @@ BACKOFF_MAX_SECONDS = 30.0  # throttles: 1, 2, 4 ... 30 seconds
 DDB_RETENTION_SECONDS = 24 * 3600  # DynamoDB Streams keeps records for 24 hours
 DEFAULT_BATCH_SIZE = 100
 MAX_BUFFERED = 10000  # records read ahead per shard before reading pauses
+CLOSED_POLL_SECONDS = 1.0  # a closed shard read to its end is polled this often
+DISCOVERY_SECONDS = 60.0  # Kinesis: look for new shards (resharding) this often, on the time scale
 READY_TIMEOUT = 10.0  # start() waits at most this for the shard iterators
 
 
@@ -70,6 +73,10 @@ class StreamRecord:
     key: str  # the partition key (Kinesis) or the item's key (DynamoDB): its lane
     arrival: float  # epoch seconds when the stream got it
     event: dict[str, Any]
+    size: int = 0  # bytes of the record in the event's JSON
+
+    def __post_init__(self) -> None:
+        self.size = self.size or len(json.dumps(self.event)) + 2
 
     @property
     def number(self) -> int:
@@ -90,8 +97,12 @@ class _Work:
 class _Shard:
     """One shard: its reader position, its lanes (one per parallel batch) and what is pending."""
 
-    def __init__(self, shard_id: str):
+    def __init__(self, shard_id: str, parents: list[str], closed: bool, start: str | None):
         self.id = shard_id
+        self.parents = parents  # read only once these are finished (Kinesis resharding)
+        self.closed = closed  # no more records will be added (split or merged)
+        self.exhausted = False  # closed, and read to its end
+        self.start = start  # the iterator type when not StartingPosition (shards found later)
         self.cond = threading.Condition()
         self.lanes: list[deque[StreamRecord]] = []  # grows to the largest factor used
         self.active = 0  # lanes new records go to (ParallelizationFactor)
@@ -104,6 +115,10 @@ class _Shard:
 
     def idle(self) -> bool:
         return not self.buffered() and not any(self.current.values())
+
+    def finished(self) -> bool:
+        with self.cond:
+            return self.exhausted and self.idle()
 
     def lowest_pending(self) -> str | None:
         pending = [r for lane in self.lanes for r in lane]
@@ -154,30 +169,51 @@ class StreamPoller(Poller):
                            "kinesis" if self.kinesis else "dynamodbstreams")
 
     def run(self) -> None:
-        arn = self.mapping.source_arn
-        shard_ids: list[str] = []
+        first = True
         while not self.stopping.is_set():
             try:
-                if self.kinesis:
-                    described = self.client().describe_stream(StreamARN=arn, Limit=1)
-                    hours = described["StreamDescription"]["RetentionPeriodHours"]
-                    self.retention = hours * 3600.0
-                    shard_ids = [s["ShardId"] for s in self._kinesis_shards(arn)]
-                else:
-                    described = self.client().describe_stream(StreamArn=arn)["StreamDescription"]
-                    shard_ids = [s["ShardId"] for s in described.get("Shards", [])]
-                break
+                listing = self._list_shards()
             except Exception as exc:
-                log.warning("lambdakit: mapping %s cannot read %s: %s", self.mapping.uuid, arn, exc)
+                log.warning("lambdakit: mapping %s cannot read %s: %s", self.mapping.uuid,
+                            self.mapping.source_arn, exc)
                 if self.wait(self._poll_interval() * 5):
                     return
-        for shard_id in shard_ids:
-            self.shards[shard_id] = _Shard(shard_id)
-        if not shard_ids:
-            self.ready.set()
-        for shard in list(self.shards.values()):
-            self.spawn(self._read_shard, f"lambdakit-stream-{self.mapping.uuid[:8]}-{shard.id[-6:]}",
-                       shard)
+                continue
+            new = []
+            for shard_id, parents, closed in listing:
+                shard = self.shards.get(shard_id)
+                if shard is not None:
+                    with shard.cond:
+                        shard.closed = shard.closed or closed
+                    continue
+                # shards found after the start are children of a split or merge: all new
+                shard = _Shard(shard_id, parents, closed, None if first else "TRIM_HORIZON")
+                self.shards[shard_id] = shard
+                new.append(shard)
+            if first and not new:
+                self.ready.set()
+            first = False
+            for shard in new:
+                self.spawn(self._read_shard,
+                           f"lambdakit-stream-{self.mapping.uuid[:8]}-{shard.id[-6:]}", shard)
+            if not self.kinesis:  # moto keeps one DynamoDB stream shard for the table's life
+                return
+            if self.wait(min(max(DISCOVERY_SECONDS * self.scale, 1.0), DISCOVERY_SECONDS)):
+                return
+
+    def _list_shards(self) -> list[tuple[str, list[str], bool]]:
+        """(shard id, parent shard ids, closed) of every shard of the stream."""
+        arn = self.mapping.source_arn
+        if not self.kinesis:
+            described = self.client().describe_stream(StreamArn=arn)["StreamDescription"]
+            shards = described.get("Shards", [])
+        else:
+            described = self.client().describe_stream(StreamARN=arn, Limit=1)
+            self.retention = described["StreamDescription"]["RetentionPeriodHours"] * 3600.0
+            shards = self._kinesis_shards(arn)
+        return [(s["ShardId"], [p for p in (s.get("ParentShardId"), s.get("AdjacentParentShardId"))
+                                if p], "EndingSequenceNumber" in s.get("SequenceNumberRange", {}))
+                for s in shards]
 
     def _kinesis_shards(self, arn: str) -> list[dict[str, Any]]:
         shards, token = [], None
@@ -200,10 +236,11 @@ class StreamPoller(Poller):
             positions = {shard.id: ("AFTER_SEQUENCE_NUMBER", shard.last_read)}
         if shard.id in positions:  # resuming after a stop: where the previous poller left off
             kind, sequence = positions[shard.id]
-            kwargs = {"ShardIteratorType": kind,
-                      "StartingSequenceNumber" if self.kinesis else "SequenceNumber": sequence}
+            kwargs = {"ShardIteratorType": kind}
+            if sequence is not None:
+                kwargs["StartingSequenceNumber" if self.kinesis else "SequenceNumber"] = sequence
         else:
-            position = self.mapping.get("StartingPosition", "LATEST")
+            position = shard.start or self.mapping.get("StartingPosition", "LATEST")
             kwargs = {"ShardIteratorType": position}
             if position == "AT_TIMESTAMP":
                 kwargs["Timestamp"] = self.mapping.get("StartingPositionTimestamp")
@@ -220,6 +257,9 @@ class StreamPoller(Poller):
                 if iterator is None:
                     iterator = self._first_iterator(shard)
                     self._started(shard)
+                if not self._parents_finished(shard):  # a parent's records go first
+                    self.wait(self._poll_interval())
+                    continue
                 self._ensure_lanes(shard)
                 with shard.cond:
                     room = MAX_BUFFERED - shard.buffered()
@@ -239,13 +279,23 @@ class StreamPoller(Poller):
                 iterator = None
                 self.wait(self._poll_interval() * 5)
                 continue
-            iterator = page.get("NextShardIterator") or iterator
             role = self._role_arn() if self.kinesis and page.get("Records") else ""
             records = [self._record(shard, raw, role) for raw in page.get("Records", [])]
             if records:
                 self._dispatch(shard, records)
-            if not records and self.wait(self._poll_interval()):
+            with shard.cond:
+                # a closed shard read to its end lets its children start; it is still read
+                # (slowly): moto 5.2.1 keeps routing records to a split shard's parent
+                shard.exhausted = not records and (shard.closed
+                                                   or page.get("NextShardIterator") is None)
+                shard.cond.notify_all()
+            iterator = page.get("NextShardIterator") or iterator
+            if not records and self.wait(
+                    CLOSED_POLL_SECONDS if shard.exhausted else self._poll_interval()):
                 return
+
+    def _parents_finished(self, shard: _Shard) -> bool:
+        return all(self.shards[p].finished() for p in shard.parents if p in self.shards)
 
     def _started(self, shard: _Shard) -> None:
         with shard.cond:
@@ -334,7 +384,11 @@ class StreamPoller(Poller):
             if self.stopping.is_set():
                 return None
             lane = shard.lanes[index]
-            batch = [lane.popleft() for _ in range(min(size, len(lane)))]
+            batch = [lane.popleft()]  # up to BatchSize records within the 6 MB payload limit
+            payload = batch[0].size + len('{"Records": []}')
+            while lane and len(batch) < size and payload + lane[0].size <= SYNC_PAYLOAD_LIMIT:
+                payload += lane[0].size
+                batch.append(lane.popleft())
             shard.current[index] = list(batch)
             return batch
 
@@ -530,4 +584,6 @@ class StreamPoller(Poller):
                     positions[shard.id] = ("AT_SEQUENCE_NUMBER", pending)
                 elif shard.last_read is not None:
                     positions[shard.id] = ("AFTER_SEQUENCE_NUMBER", shard.last_read)
+                elif shard.start is not None:  # a child shard not read yet: from its start
+                    positions[shard.id] = (shard.start, None)
         self.mapping.stream_positions = positions  # type: ignore[attr-defined]
