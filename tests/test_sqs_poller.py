@@ -23,7 +23,7 @@ import lambdakit.events
 import lambdakit.kit
 from conftest import wait_for
 from lambdakit.kit import LAMBDA_TRUST_POLICY
-from lambdakit.pollers.sqs import failed_items
+from lambdakit.pollers.sqs import failed_items, fitting
 from lambdakit.server import Endpoint
 from lambdakit.settings import Settings
 
@@ -300,6 +300,16 @@ def test_an_invalid_partial_batch_response_fails_the_whole_batch(kit, role_arn):
     (b'{"batchItemFailures": [{"itemIdentifier": "zzz"}]}', None)])
 def test_partial_batch_response_rules(payload, failed):
     assert failed_items(payload, [{"messageId": "a"}, {"messageId": "b"}]) == failed
+
+
+def test_a_batch_stops_at_the_synchronous_payload_limit():
+    records = [{"body": "x" * 1000} for _ in range(10)]
+    three = len(json.dumps({"Records": records[:3]}).encode())  # the event the function gets
+    assert fitting(records) == 10
+    assert fitting(records, limit=three) == 3
+    assert fitting(records, limit=three - 1) == 2
+    assert fitting(records, limit=10) == 1  # one message always goes, as AWS sends it alone
+    assert fitting([{"body": "x" * 3_500_000}] * 3) == 1  # two would pass 6 MiB
 
 
 def test_filters_delete_messages_that_match_no_pattern_without_invoking(kit, role_arn):

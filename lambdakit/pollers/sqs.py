@@ -19,6 +19,8 @@ As "Using Lambda with Amazon SQS" describes:
   invalid response or an item without a valid ``itemIdentifier`` fails the whole batch;
 - messages matching none of the ``FilterCriteria`` (the body matched as JSON when it is
   JSON) are deleted without invoking the function;
+- a batch carries at most the 6 MB payload of a synchronous invocation: messages beyond it
+  stay in the queue and come back after the visibility timeout;
 - several batches are in flight at once: the poller adds a worker while batches come back
   full and drops one when the queue is empty, up to ``ScalingConfig.MaximumConcurrency``
   and the engine's ``Settings.max_environments``. On a FIFO queue SQS hands out one batch
@@ -34,6 +36,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..errors import LambdaError, TooManyRequestsException
+from ..settings import SYNC_PAYLOAD_LIMIT
 from .base import Mapping, Poller, invoke, matches, resolve_function
 
 if TYPE_CHECKING:
@@ -83,6 +86,16 @@ def record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
     answer.update({"eventSource": "aws:sqs", "eventSourceARN": queue_arn,
                    "awsRegion": queue_arn.split(":")[3]})
     return answer
+
+
+def fitting(records: list[dict[str, Any]], limit: int = SYNC_PAYLOAD_LIMIT) -> int:
+    """How many of ``records`` (at least one) fit in one event within the payload limit."""
+    size = len(b'{"Records": []}')
+    for count, item in enumerate(records):
+        size += len(json.dumps(item).encode()) + (2 if count else 0)
+        if size > limit:
+            return max(count, 1)
+    return len(records)
 
 
 def for_filters(item: dict[str, Any]) -> dict[str, Any]:
@@ -262,6 +275,8 @@ class SqsPoller(Poller):
             self._delete([r for r in records if r not in wanted])
         if not wanted:
             return False
+        # one call carries at most 6 MB: the rest stays, visible again after the timeout
+        wanted = wanted[:fitting(wanted)]
         try:
             result = invoke(self.engine, self.mapping, {"Records": wanted})
         except TooManyRequestsException:
