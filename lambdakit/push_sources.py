@@ -375,31 +375,49 @@ def _patch_s3() -> None:
 # --------------------------------------------------------------------------- SNS
 
 
+def string_to_sign(notification: dict[str, Any]) -> str:
+    """What SNS signs in a Notification: Message, MessageId, Subject (if any), Timestamp,
+    TopicArn and Type, each name and value on its own line."""
+    names = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
+    return "".join(f"{name}\n{notification[name]}\n" for name in names
+                   if notification.get(name) is not None)
+
+
+def _sign(subscription: Any, text: str, version: str) -> tuple[str, str]:
+    """(SignatureVersion, Signature): SHA1withRSA for version 1 (the topic default),
+    SHA256withRSA for 2, with the key behind the subscription's signing certificate."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    key = subscription.private_key()
+    try:
+        algorithm: Any = hashes.SHA1() if version == "1" else hashes.SHA256()
+        signature = key.sign(text.encode(), padding.PKCS1v15(), algorithm)
+    except Exception:  # an OpenSSL policy without SHA1 signatures: sign as version 2
+        version, signature = "2", key.sign(text.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return version, base64.b64encode(signature).decode()
+
+
 def sns_event(subscription: Any, message: str, message_id: str, subject: str | None,
               message_attributes: dict[str, Any] | None) -> dict[str, Any]:
-    """The event SNS sends to a subscribed function."""
-    signed = subscription.get_post_data(message, message_id, subject)
+    """The event SNS sends to a subscribed function, signed as SNS signs it (the certificate
+    is served by moto at ``SigningCertUrl``'s path)."""
+    posted = subscription.get_post_data(message, message_id, subject)  # registers the cert
     topic = subscription.topic
     region = topic.arn.split(":")[3]
-    return {"Records": [{
-        "EventSource": "aws:sns",
-        "EventVersion": "1.0",
-        "EventSubscriptionArn": subscription.arn,
-        "Sns": {
-            "Type": "Notification",
-            "MessageId": message_id,
-            "TopicArn": topic.arn,
-            "Subject": subject or None,
-            "Message": message,
-            "Timestamp": signed["Timestamp"],
-            "SignatureVersion": signed["SignatureVersion"],
-            "Signature": signed["Signature"],
-            "SigningCertUrl": signed["SigningCertURL"],
-            "UnsubscribeUrl": (f"https://sns.{region}.amazonaws.com/?Action=Unsubscribe"
-                               f"&SubscriptionArn={subscription.arn}"),
-            "MessageAttributes": dict(message_attributes or {}),
-        },
-    }]}
+    notification: dict[str, Any] = {
+        "Type": "Notification", "MessageId": message_id, "TopicArn": topic.arn,
+        "Subject": subject or None, "Message": message, "Timestamp": posted["Timestamp"]}
+    version, signature = _sign(subscription, string_to_sign(notification),
+                               str(getattr(topic, "signature_version", None) or "1"))
+    notification.update({
+        "SignatureVersion": version, "Signature": signature,
+        "SigningCertUrl": posted["SigningCertURL"],
+        "UnsubscribeUrl": (f"https://sns.{region}.amazonaws.com/?Action=Unsubscribe"
+                           f"&SubscriptionArn={subscription.arn}"),
+        "MessageAttributes": dict(message_attributes or {})})
+    return {"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0",
+                         "EventSubscriptionArn": subscription.arn, "Sns": notification}]}
 
 
 def _patch_sns() -> None:
@@ -484,7 +502,7 @@ def _patch_events() -> None:
 
     @functools.wraps(original_send)
     def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
-        if self.state != "ENABLED":  # a disabled rule matches nothing
+        if self.state == "DISABLED":  # a disabled rule matches nothing
             return None
         targets = list(self.targets)
         others = [t for t in targets if not _is_lambda(t)]
@@ -528,7 +546,7 @@ def _send_safe_notification(source: str, event_name: str, region: str, resources
         for backend in list(account.values()):
             for bus in list(backend.event_buses.values()):
                 for rule in list(bus.rules.values()):
-                    if rule.state != "ENABLED":
+                    if rule.state == "DISABLED":
                         continue
                     pattern = rule.event_pattern.get_pattern()
                     if (source not in pattern.get("source", [])

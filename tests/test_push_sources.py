@@ -12,6 +12,7 @@ and the refusal is in ``push_sources.recent_refusals()`` when the publishing cal
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import logging
@@ -23,6 +24,10 @@ from types import SimpleNamespace
 
 import pytest
 from botocore.exceptions import ClientError
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 
 import lambdakit
 import lambdakit.kit
@@ -456,8 +461,30 @@ def test_sns_event_has_the_shape_sns_sends_and_filter_policies_apply(kit, role_a
     assert sns["UnsubscribeUrl"] == (f"https://sns.{REGION}.amazonaws.com/?Action=Unsubscribe"
                                      f"&SubscriptionArn={source.subscription}")
     assert sns["SigningCertUrl"].startswith(f"https://sns.{REGION}.amazonaws.com/")
-    assert sns["Signature"] and sns["SignatureVersion"] in ("1", "2")
+    assert sns["SignatureVersion"] == "1"  # a topic's default: SHA1withRSA
+    verify_signature(sns, hashes.SHA1())
     assert function.queued() == 1
+    kit.client("sns").set_topic_attributes(TopicArn=source.arn, AttributeName="SignatureVersion",
+                                           AttributeValue="2")
+    source.fire(message="signed with SHA256", MessageAttributes={
+        "kind": {"DataType": "String", "StringValue": "order"}})
+    (report,) = function.reports()
+    sns = report["event"]["Records"][0]["Sns"]
+    assert sns["SignatureVersion"] == "2" and sns["Subject"] is None
+    verify_signature(sns, hashes.SHA256())
+    with pytest.raises(InvalidSignature):
+        verify_signature(dict(sns, Message="tampered"), hashes.SHA256())
+
+
+def verify_signature(notification, algorithm):
+    """Check a notification's signature as SNS's documentation says, with moto's certificate."""
+    from moto.sns.models import sns_backends
+
+    name = notification["SigningCertUrl"].rsplit("/", 1)[1]
+    pem = sns_backends[ACCOUNT][REGION]._message_public_keys[name]
+    x509.load_pem_x509_certificate(pem).public_key().verify(
+        base64.b64decode(notification["Signature"]),
+        push_sources.string_to_sign(notification).encode(), padding.PKCS1v15(), algorithm)
 
 
 def test_sns_subscribe_succeeds_and_a_refused_delivery_counts_as_failed(kit, role_arn):
