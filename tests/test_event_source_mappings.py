@@ -265,9 +265,10 @@ def test_create_refuses_what_aws_refuses(kit, lam, fn):
         "(inclusive)"))
     assert create(EventSourceArn=stream, StartingPosition="LATEST") == (
         invalid, 400, f"Stream not found: {stream}")
-    assert create(EventSourceArn=stream, StartingPosition="OLDEST") == ("ValidationException", 400, (
+    assert create(EventSourceArn=stream, StartingPosition="OLDEST") == (
+        "ValidationException", 400,
         "1 validation error detected: Value 'OLDEST' at 'startingPosition' failed to satisfy "
-        "constraint: Member must satisfy enum value set: [LATEST, AT_TIMESTAMP, TRIM_HORIZON]"))
+        "constraint: Member must satisfy enum value set: [LATEST, AT_TIMESTAMP, TRIM_HORIZON]")
     assert create(EventSourceArn=stream, StartingPosition="LATEST",
                   StartingPositionTimestamp=dt.datetime(2026, 1, 1)) == (
         invalid, 400, "Timestamp only valid with StartingPosition AT_TIMESTAMP")

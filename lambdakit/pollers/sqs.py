@@ -213,7 +213,7 @@ class SqsPoller(Poller):
             if len(batch) >= self.mapping.get("BatchSize", 10):
                 self._grow()
             if self.stopping.is_set():
-                break  # received but not processed: the messages return after the visibility timeout
+                break  # received, not processed: back in the queue after the visibility timeout
             throttled = self._process(batch)
             backoff = self._back_off(backoff) if throttled else 0.0
         if not primary:
