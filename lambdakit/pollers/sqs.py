@@ -185,7 +185,7 @@ class SqsPoller(Poller):
             log.exception("lambdakit: SQS poller of mapping %s failed", self.mapping.uuid)
 
     def _work(self, primary: bool) -> None:
-        backoff = 0.0
+        backoff = trouble = 0.0  # after throttles; after failed polls
         idle = FIFO_IDLE_WAIT[0]
         while not self.stopping.is_set():
             if not primary:
@@ -199,8 +199,9 @@ class SqsPoller(Poller):
                 if self.stopping.is_set():
                     break
                 self._problem(exc)
-                backoff = self._back_off(backoff)
+                trouble = self._back_off(trouble)
                 continue
+            trouble = 0.0
             self._clear_problem()
             if not batch:
                 if not primary and self._shrink():
