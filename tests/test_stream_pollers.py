@@ -263,6 +263,22 @@ def test_a_failing_batch_blocks_its_shard_until_retries_run_out_then_on_failure(
     assert "requestPayload" not in record  # stream records carry pointers, not the records
 
 
+def test_a_destination_the_role_may_not_use_loses_the_record_but_the_shard_moves_on(kit, mapped):
+    iam, role = kit.client("iam"), unique("stream-role")
+    arn_role = iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(
+        LAMBDA_TRUST_POLICY))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=role, PolicyName="app", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [LOGS, STREAM_READ]}))  # no sqs:SendMessage
+    name = function(kit, arn_role, fail_on=[1])
+    arn = stream(kit)
+    url, q_arn = queue(kit)
+    put(kit, arn, [1, 2], key="k")
+    mapped(name, arn, BatchSize=1, MaximumRetryAttempts=0,
+           DestinationConfig={"OnFailure": {"Destination": q_arn}})
+    wait_for(lambda: values(kit, name) == [1, 2], message="the next record after the failed one")
+    assert kit.client("sqs").receive_message(QueueUrl=url).get("Messages", []) == []
+
+
 def test_bisect_isolates_a_poison_record_without_using_retries(kit, role_arn, mapped):
     name = function(kit, role_arn, fail_on=[5])
     arn = stream(kit)

@@ -3,15 +3,19 @@
 As *Using AWS Lambda with Amazon Kinesis* and *Using AWS Lambda with Amazon DynamoDB*
 (AWS Lambda Developer Guide) describe, a :class:`StreamPoller`
 
-- reads every shard as the function's **execution role** (``kinesis:ListShards``,
-  ``GetShardIterator``, ``GetRecords``; ``dynamodb:DescribeStream``, ``GetShardIterator``,
-  ``GetRecords``) from ``StartingPosition`` (``TRIM_HORIZON``, ``LATEST``, or for Kinesis
-  ``AT_TIMESTAMP`` with ``StartingPositionTimestamp``), about once a second per shard;
+- reads every shard as the function's **execution role** (``kinesis:DescribeStream``,
+  ``ListShards``, ``GetShardIterator``, ``GetRecords``; ``dynamodb:DescribeStream``,
+  ``GetShardIterator``, ``GetRecords``) from ``StartingPosition`` (``TRIM_HORIZON``, ``LATEST``,
+  or for Kinesis ``AT_TIMESTAMP`` with ``StartingPositionTimestamp``, which the SDK sends in
+  whole seconds), about once a second per shard; the mapping is ``Enabled`` once every shard
+  has its iterator, so a record put after that is read even from ``LATEST``;
 - keeps each shard in order: ``ParallelizationFactor`` (1-10) batches of a shard run at once,
   and records with the same partition key (Kinesis) or item key (DynamoDB) always go to the
-  same one, in order;
-- invokes the function **synchronously** with up to ``BatchSize`` records gathered for at most
-  ``MaximumBatchingWindowInSeconds``, in the event shapes Lambda sends (see :mod:`lambdakit.events`);
+  same one, in order; after a Kinesis split or merge, the children are read once their
+  parents are read to the end and processed;
+- invokes the function **synchronously** with up to ``BatchSize`` records (and at most 6 MB)
+  gathered for at most ``MaximumBatchingWindowInSeconds``, in the event shapes Lambda sends
+  (see :mod:`lambdakit.events`);
 - drops records that match none of the ``FilterCriteria`` (Kinesis: patterns on ``data``, the
   record's data decoded as JSON; DynamoDB: the whole record);
 - on a **function error** (the handler raised, timed out or crashed) blocks the shard (lane) and
@@ -26,7 +30,8 @@ As *Using AWS Lambda with Amazon Kinesis* and *Using AWS Lambda with Amazon Dyna
 - skips a batch it gives up on, and sends an invocation record (``RetryAttemptsExhausted`` or
   ``RecordAgeExceeded``, ``KinesisBatchInfo`` / ``DDBStreamBatchInfo``) to
   ``DestinationConfig.OnFailure`` (SQS queue or SNS topic) as the execution role;
-- publishes ``IteratorAge`` (ms, the age of the batch's last record when it finishes).
+- publishes ``IteratorAge`` (ms, the age of the batch's last record when it finishes) and keeps
+  the mapping's ``LastProcessingResult`` (``OK`` / ``PROBLEM: Function call failed``).
 
 Record ages and every wait run on ``Settings.time_scale``: at 0.001 a record is "one minute old"
 60 ms after it arrived. Where AWS documents no number the kit chooses one: a failed batch is
