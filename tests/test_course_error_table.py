@@ -215,3 +215,20 @@ def test_waiting_for_a_message_an_invocation_and_a_log_line(kit, role_arn):
     assert record.invocation_type == "Event" and record.status == "success"
     lines = function_log(name, until="working on 8", kit=kit)
     assert lines == ["working on 8"]  # START, END and REPORT are Lambda's, left out
+
+
+def test_successes_end_with_the_caller_and_with_the_poller_deleting_the_message(kit, role_arn):
+    name = deploy(kit, SUCCEEDS, role_arn, Timeout=1)
+    obs = observe_sync(name, {"n": 9}, kit=kit)
+    assert obs.outcome == "succeeded" and obs.details["answer"] == {"ok": True}
+    assert obs.ended == "returned to the caller: status 200, success"
+    url, arn = queue(kit, VisibilityTimeout="5")
+    lam = kit.client("lambda")
+    mapping = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=name, BatchSize=1)
+    try:
+        polled = observe_sqs(url, "order-9", name, kit=kit)
+    finally:
+        lam.delete_event_source_mapping(UUID=mapping["UUID"])
+    assert len(polled.attempts) == 1 and polled.retried_by == "nobody"
+    assert polled.ended == "deleted from the queue by the poller after attempt 1 succeeded"
+    assert polled.details["dead_letter_queue"] is None

@@ -35,7 +35,7 @@ def test_the_box_holding_the_event_is_highlighted_and_attempts_are_counted():
     assert "#e0a800" in styles["Lambda&#x27;s event queue"]  # waiting there for its retry
     assert "#e0a800" not in styles["Function"]
     assert "attempts: 2, failed: 2" in markup
-    assert "running: the event is at &#x27;queue&#x27;" in markup
+    assert "running: the event is at Lambda&#x27;s event queue" in markup
 
 
 def test_a_finished_lane_shows_where_the_event_ended_in_red_or_green():

@@ -85,7 +85,8 @@ def render_lane(model: str, observation: Observation | None = None) -> str:
     elif obs.done:
         status = f"done: {len(obs.attempts)} attempt(s), retried by {obs.retried_by}"
     else:
-        status = f"running: the event is at '{obs.stage}'"
+        where = {stage: title for stage, title, _ in LANES[model]}.get(obs.stage, obs.stage)
+        status = f"running: the event is at {where}"
     return (f"<div class='lk-flow-lane' data-model='{model}' style='margin:6px 0'>"
             f"<div><b>{TITLES[model]}</b> &middot; who retries: {WHO_RETRIES[model]} &middot; "
             f"<span class='lk-flow-status'>{html.escape(status)}</span></div>"
