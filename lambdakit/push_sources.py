@@ -12,8 +12,12 @@ principal ``lambda:InvokeFunction`` with the conditions the service sends: ``aws
   one never runs the function, is logged (logger ``lambdakit``), kept in
   :func:`recent_refusals` and in ``permissions.recent_denials()`` (so
   ``kit.explain_last_denial()`` shows it), and counted where the service counts it:
-  SNS ``NumberOfNotificationsFailed`` (``AWS/SNS``, ``TopicName``), EventBridge
-  ``FailedInvocations`` (``AWS/Events``, ``RuleName``);
+  SNS ``NumberOfNotificationsFailed`` (``AWS/SNS``, ``TopicName``; SNS does not retry
+  such client-side errors), EventBridge ``FailedInvocations`` (``AWS/Events``, ``RuleName``,
+  plus ``EventBusName`` on a custom bus); EventBridge sends the event at once, without
+  retries, to the target's ``DeadLetterConfig`` SQS queue if the queue's policy allows it
+  (attributes ``RULE_ARN``, ``TARGET_ARN``, ``ERROR_CODE``, ``ERROR_MESSAGE``,
+  ``RETRY_ATTEMPTS``; metrics ``InvocationsSentToDlq`` / ``InvocationsFailedToBeSentToDlq``);
 * an allowed one goes to the engine's asynchronous queue
   (:meth:`lambdakit.engine.Engine.invoke_event`), so retries, maximum event age, the event
   invoke configuration, destinations and the dead-letter queue apply; a qualified target
@@ -23,9 +27,12 @@ principal ``lambda:InvokeFunction`` with the conditions the service sends: ``aws
   configurations" unless ``SkipDestinationValidation`` is set;
 * events have AWS's shapes: S3 records (``eventVersion`` 2.1, UTC ``eventTime``,
   ``userIdentity``, ``requestParameters``, ``responseElements``, ``ownerIdentity``, keys
-  URL-encoded as S3 does, a growing ``sequencer``), SNS records (the real subscription
-  ARN, message id, subject or null, attributes, a signature moto can verify), EventBridge
-  events (``time`` in ISO 8601, target ``Input`` / ``InputPath`` / ``InputTransformer``).
+  URL-encoded as S3 does, a growing ``sequencer``; also what SQS and SNS destinations
+  get), S3 events to EventBridge (default bus; ``etag``, ``reason`` ``PutObject``, ...),
+  SNS records (the real subscription ARN, message id, subject or null, attributes,
+  signed as SNS signs: ``SignatureVersion`` 1 = SHA1withRSA, 2 = SHA256withRSA, per the
+  topic's attribute), EventBridge events (``time`` in ISO 8601, the target's ``Input`` /
+  ``InputPath`` / ``InputTransformer`` applied).
 
 SNS filter policies and EventBridge event patterns stay moto's; a DISABLED rule delivers
 nothing (moto would still deliver).
@@ -70,6 +77,7 @@ class Refusal:
     source_arn: str  # the bucket, topic or rule
     function_arn: str  # the function (as configured: maybe qualified)
     message: str
+    reason: str = "denied"  # "denied" (the policy), "not-found" (no such function), "error"
     decision: Any = None  # the permissions Decision, when the policy refused it
     time: float = dataclasses.field(default_factory=time.time)
 
@@ -106,8 +114,8 @@ def authorize(principal: str, function_arn: str, source_arn: str, source_account
 def deliver(principal: str, function_arn: str, source_arn: str, source_account: str,
             event: Any) -> Any:
     """Invoke ``function_arn`` asynchronously with ``event`` as ``principal`` would: the
-    queued event, or None (and a :class:`Refusal`) if the function's policy refuses it or
-    the function does not exist."""
+    queued event, or a :class:`Refusal` (also kept and logged) if the function's policy
+    refuses it or the function does not exist."""
     from . import motohooks, permissions
     from .functions import FunctionVersion
     from .invoke_api import resolve
@@ -118,13 +126,12 @@ def deliver(principal: str, function_arn: str, source_arn: str, source_account: 
     try:
         decision = authorize(principal, function_arn, source_arn, source_account)
     except LambdaError as error:
-        _refuse(principal, function_arn, source_arn, error.message)
-        return None
+        return _refuse(Refusal(principal, source_arn, function_arn, error.message, "not-found"))
     if not decision.allowed:
         decision.request_id = request_id
         permissions.record_denial(decision)
-        _refuse(principal, function_arn, source_arn, decision.message or decision.reason, decision)
-        return None
+        return _refuse(Refusal(principal, source_arn, function_arn,
+                               decision.message or decision.reason, "denied", decision))
     try:
         engine = motohooks.current_engine()
         target = resolve(function_arn, None, source_account, function_arn.split(":")[3])
@@ -133,15 +140,13 @@ def deliver(principal: str, function_arn: str, source_arn: str, source_account: 
                                    target.invoked_arn, request_id=request_id)
     except Exception as exc:  # a kit fault: the service would see a 500 and move on
         message = getattr(exc, "message", None) or str(exc)
-        _refuse(principal, function_arn, source_arn, message)
-        return None
+        return _refuse(Refusal(principal, source_arn, function_arn, message, "error"))
 
 
-def _refuse(principal: str, function_arn: str, source_arn: str, message: str,
-            decision: Any = None) -> None:
-    refusal = Refusal(principal, source_arn, function_arn, message, decision)
+def _refuse(refusal: Refusal) -> Refusal:
     _refusals.append(refusal)
     log.warning("lambdakit: %s", refusal)
+    return refusal
 
 
 def _metric(account: str, region: str, namespace: str, name: str,
@@ -441,9 +446,9 @@ def _patch_sns() -> None:
         topic = self.topic
         account, region = topic.arn.split(":")[4], topic.arn.split(":")[3]
         event = sns_event(self, message, message_id, subject, message_attributes)
-        queued = deliver(SNS, self.endpoint, topic.arn, account, event)
-        _metric(account, region, "AWS/SNS", "NumberOfNotificationsDelivered" if queued
-                else "NumberOfNotificationsFailed", {"TopicName": topic.name})
+        refused = isinstance(deliver(SNS, self.endpoint, topic.arn, account, event), Refusal)
+        _metric(account, region, "AWS/SNS", "NumberOfNotificationsFailed" if refused
+                else "NumberOfNotificationsDelivered", {"TopicName": topic.name})
         return None
 
     Subscription.publish = publish
@@ -520,16 +525,63 @@ def _patch_events() -> None:
     notifications._send_safe_notification = _send_safe_notification
 
 
+#: the DLQ message's ERROR_CODE for each kind of refusal
+_EVENTS_ERROR_CODES = {"denied": "NO_PERMISSIONS", "not-found": "NO_RESOURCE",
+                       "error": "INTERNAL_ERROR"}
+
+
 def deliver_to_functions(rule: Any, targets: list[dict[str, Any]], event: dict[str, Any]) -> None:
-    """Send ``event`` (matched by ``rule``) to its Lambda targets, counting as EventBridge does."""
+    """Send ``event`` (matched by ``rule``) to its Lambda targets, counting as EventBridge does;
+    a refused delivery is not retried and goes to the target's dead-letter queue, if any."""
     dims = _rule_dimensions(rule)
     _metric(rule.account_id, rule.region_name, "AWS/Events", "TriggeredRules", dims)
     for target in targets:
         _metric(rule.account_id, rule.region_name, "AWS/Events", "Invocations", dims)
-        queued = deliver(EVENTS, target["Arn"], rule.arn, rule.account_id,
-                         target_input(target, event))
-        if queued is None:
+        outcome = deliver(EVENTS, target["Arn"], rule.arn, rule.account_id,
+                          target_input(target, event))
+        if isinstance(outcome, Refusal):
             _metric(rule.account_id, rule.region_name, "AWS/Events", "FailedInvocations", dims)
+            dead_letter = (target.get("DeadLetterConfig") or {}).get("Arn")
+            if dead_letter:
+                sent = _events_dead_letter(rule, target, dead_letter, event, outcome)
+                _metric(rule.account_id, rule.region_name, "AWS/Events",
+                        "InvocationsSentToDlq" if sent else "InvocationsFailedToBeSentToDlq",
+                        dims)
+
+
+def _events_dead_letter(rule: Any, target: dict[str, Any], queue_arn: str,
+                        event: dict[str, Any], refusal: Refusal) -> bool:
+    """Send the undelivered event to the target's SQS dead-letter queue, if the queue's
+    policy lets EventBridge (``events.amazonaws.com``, for this rule) send to it."""
+    from moto.sqs.models import sqs_backends
+
+    from .permissions import decide
+    from .permissions_callers import service
+    from .permissions_enforce import resource_policy
+
+    statements = [statement for _, statement in resource_policy("sqs", queue_arn)]
+    decision = decide(service(EVENTS), queue_arn, exists=True, statements=statements,
+                      source_arn=rule.arn, source_account=rule.account_id,
+                      action="sqs:SendMessage")
+    if not decision.allowed:
+        log.warning("lambdakit: EventBridge could not send the event of rule %s to its "
+                    "dead-letter queue %s: %s", rule.arn, queue_arn, decision.message)
+        return False
+    attributes = {"RULE_ARN": rule.arn, "TARGET_ARN": target["Arn"],
+                  "ERROR_CODE": _EVENTS_ERROR_CODES[refusal.reason],
+                  "ERROR_MESSAGE": refusal.message, "RETRY_ATTEMPTS": "0"}
+    body = dict(event, time=_iso_seconds(event.get("time")))
+    body.pop("ingestion-time", None)
+    _, _, _, region, account, name = queue_arn.split(":")
+    try:
+        sqs_backends[account][region].send_message(name, json.dumps(body), message_attributes={
+            k: {"DataType": "Number" if k == "RETRY_ATTEMPTS" else "String", "StringValue": v}
+            for k, v in attributes.items()})
+    except Exception as exc:  # no such queue
+        log.warning("lambdakit: EventBridge could not send to the dead-letter queue %s: %s",
+                    queue_arn, exc)
+        return False
+    return True
 
 
 def _send_safe_notification(source: str, event_name: str, region: str, resources: Any,

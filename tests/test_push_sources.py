@@ -543,6 +543,33 @@ def test_eventbridge_counts_failed_invocations_and_a_disabled_rule_sends_nothing
     assert function.queued() == 0
 
 
+def test_eventbridge_sends_a_refused_event_to_the_target_dead_letter_queue(kit, role_arn):
+    source = EventBridgeSource(kit)
+    function = Function(kit, role_arn)
+    dlq_url, dlq_arn = queue(kit)
+    kit.client("sqs").set_queue_attributes(QueueUrl=dlq_url, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sqs:SendMessage", "Resource": dlq_arn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": source.arn}}}]})})
+    _, closed_arn = queue(kit)  # no queue policy: EventBridge may not send to it
+    source.wire(function.arn, DeadLetterConfig={"Arn": dlq_arn})
+    fired = source.fire()
+    (dead,) = receive(kit, dlq_url)
+    assert dead["Json"]["id"] == fired["id"] and dead["Json"]["detail"]["order"] == 1001
+    attributes = {k: v["StringValue"] for k, v in dead["MessageAttributes"].items()}
+    assert attributes["RULE_ARN"] == source.arn and attributes["TARGET_ARN"] == function.arn
+    assert attributes["ERROR_CODE"] == "NO_PERMISSIONS"
+    assert attributes["ERROR_MESSAGE"].startswith("User: events.amazonaws.com is not authorized")
+    dims = {"RuleName": source.rule}
+    assert statistic(kit, "AWS/Events", "InvocationsSentToDlq", dims) == 1
+    source.wire(function.arn, DeadLetterConfig={"Arn": closed_arn})
+    source.fire()
+    assert statistic(kit, "AWS/Events", "InvocationsFailedToBeSentToDlq", dims) == 1
+    assert statistic(kit, "AWS/Events", "FailedInvocations", dims) == 2
+    assert function.queued() == 0
+
+
 def test_eventbridge_target_input_and_input_transformer(kit, role_arn):
     source = EventBridgeSource(kit)
     function = Function(kit, role_arn)
