@@ -433,7 +433,7 @@ class StreamPoller(Poller):
             if expired:
                 self._give_up(shard, work, work.records[:expired], "RecordAgeExceeded")
                 work.records = work.records[expired:]
-                self._settle(shard, index, work.records)
+                self._settle(shard, index, [r for w in queue for r in w.records])
                 if not work.records:
                     queue.popleft()
                 continue
@@ -450,7 +450,7 @@ class StreamPoller(Poller):
                 self._settle(shard, index, [r for w in queue for r in w.records])
                 continue
             if isinstance(outcome, int):  # partial batch response: retry from that record
-                done, work.records = work.records[:outcome], work.records[outcome:]
+                work.records = work.records[outcome:]
                 self._settle(shard, index, [r for w in queue for r in w.records])
             elif (self.mapping.get("BisectBatchOnFunctionError", False)
                   and len(work.records) > 1):
