@@ -127,6 +127,8 @@ def deliver(principal: str, function_arn: str, source_arn: str, source_account: 
         decision = authorize(principal, function_arn, source_arn, source_account)
     except LambdaError as error:
         return _refuse(Refusal(principal, source_arn, function_arn, error.message, "not-found"))
+    except Exception as exc:  # e.g. a region moto does not know: the service moves on
+        return _refuse(Refusal(principal, source_arn, function_arn, str(exc), "error"))
     if not decision.allowed:
         decision.request_id = request_id
         permissions.record_denial(decision)
@@ -537,8 +539,14 @@ def deliver_to_functions(rule: Any, targets: list[dict[str, Any]], event: dict[s
     _metric(rule.account_id, rule.region_name, "AWS/Events", "TriggeredRules", dims)
     for target in targets:
         _metric(rule.account_id, rule.region_name, "AWS/Events", "Invocations", dims)
-        outcome = deliver(EVENTS, target["Arn"], rule.arn, rule.account_id,
-                          target_input(target, event))
+        try:
+            payload = target_input(target, event)
+        except Exception as exc:  # a transformer whose output is not JSON
+            outcome: Any = _refuse(Refusal(EVENTS, rule.arn, target["Arn"],
+                                           f"the target's input could not be built: {exc}",
+                                           "error"))
+        else:
+            outcome = deliver(EVENTS, target["Arn"], rule.arn, rule.account_id, payload)
         if isinstance(outcome, Refusal):
             _metric(rule.account_id, rule.region_name, "AWS/Events", "FailedInvocations", dims)
             dead_letter = (target.get("DeadLetterConfig") or {}).get("Arn")
