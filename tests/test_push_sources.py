@@ -392,6 +392,24 @@ def test_s3_event_has_the_shape_s3_sends(kit, role_arn):
     assert first["requestParameters"]["sourceIPAddress"] == "127.0.0.1"
 
 
+def test_s3_key_filters_still_decide_which_objects_notify(kit, role_arn):
+    source = S3Source(kit)
+    function = Function(kit, role_arn)
+    grant(kit, source, function)
+    kit.client("s3").put_bucket_notification_configuration(
+        Bucket=source.bucket, NotificationConfiguration={"LambdaFunctionConfigurations": [{
+            "LambdaFunctionArn": function.arn, "Events": ["s3:ObjectCreated:Put"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "in/"},
+                                               {"Name": "suffix", "Value": ".jpg"}]}}}]})
+    for key in ("out/a.jpg", "in/a.txt"):
+        kit.client("s3").put_object(Bucket=source.bucket, Key=key, Body=b"x")
+    assert function.queued() == 0
+    kit.client("s3").put_object(Bucket=source.bucket, Key="in/a.jpg", Body=b"x")
+    assert function.queued() == 1
+    (report,) = function.reports()
+    assert report["event"]["Records"][0]["s3"]["object"]["key"] == "in/a.jpg"
+
+
 def test_s3_refuses_a_notification_configuration_it_cannot_validate(kit, role_arn):
     source = S3Source(kit)
     function = Function(kit, role_arn)
