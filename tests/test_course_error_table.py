@@ -183,13 +183,15 @@ def test_sqs_failure_is_redelivered_by_sqs_until_redriven_to_the_dlq(kit, role_a
     name = deploy(kit, FAILS, role_arn, Timeout=1)
     mapping = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=name, BatchSize=1)
     try:
-        obs = observe_sqs(url, "order-7", name, kit=kit)
+        stages = []
+        obs = observe_sqs(url, "order-7", name, kit=kit, on_update=lambda o: stages.append(o.stage))
     finally:
         lam.delete_event_source_mapping(UUID=mapping["UUID"])
     assert len(obs.attempts) == 2 and all(a.failed for a in obs.attempts)
     assert obs.retried_by.startswith("SQS")
     assert obs.clock == "real" and len(obs.gaps) == 1  # SQS's own timer: real seconds
     assert obs.details["dead_letter_message"]["Body"] == "order-7"
+    assert stages[0] == "queue" and "in_flight" in stages and stages[-1] == "done"
     assert obs.ended.startswith(f"dead-letter queue {dlq_arn.split(':')[5]} of the source queue")
 
 
