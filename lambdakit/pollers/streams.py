@@ -7,7 +7,8 @@ As *Using AWS Lambda with Amazon Kinesis* and *Using AWS Lambda with Amazon Dyna
   ``ListShards``, ``GetShardIterator``, ``GetRecords``; ``dynamodb:DescribeStream``,
   ``GetShardIterator``, ``GetRecords``) from ``StartingPosition`` (``TRIM_HORIZON``, ``LATEST``,
   or for Kinesis ``AT_TIMESTAMP`` with ``StartingPositionTimestamp``, which the SDK sends in
-  whole seconds), about once a second per shard; the mapping is ``Enabled`` once every shard
+  whole seconds), polling each shard once a second (Kinesis) or four times a second (DynamoDB,
+  "at a base rate of four times per second"); the mapping is ``Enabled`` once every shard
   has its iterator, so a record put after that is read even from ``LATEST``;
 - keeps each shard in order: ``ParallelizationFactor`` (1-10) batches of a shard run at once,
   and records with the same partition key (Kinesis) or item key (DynamoDB) always go to the
@@ -58,7 +59,7 @@ from .base import Mapping, Poller, invoke, matches, resolve_function, role_clien
 
 log = logging.getLogger("lambdakit")
 
-POLL_SECONDS = 1.0  # AWS polls each shard about once a second (on the time scale)
+POLL_SECONDS = {"kinesis": 1.0, "dynamodb": 0.25}  # AWS: once a second / four times a second
 MIN_POLL_SECONDS = 0.05  # never faster than this, whatever the scale: the endpoint is shared
 RETRY_SECONDS = 1.0  # wait before retrying a failed batch (AWS documents none)
 BACKOFF_MAX_SECONDS = 30.0  # throttles: 1, 2, 4 ... 30 seconds
@@ -231,7 +232,7 @@ class StreamPoller(Poller):
                 return shards
 
     def _poll_interval(self) -> float:
-        return max(POLL_SECONDS * self.scale, MIN_POLL_SECONDS)
+        return max(POLL_SECONDS[self.mapping.service] * self.scale, MIN_POLL_SECONDS)
 
     def _first_iterator(self, shard: _Shard) -> str:
         arn = self.mapping.source_arn
