@@ -8,6 +8,7 @@ records, endings from the messages really delivered.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 import pytest
@@ -209,7 +210,6 @@ def test_waiting_for_a_message_an_invocation_and_a_log_line(kit, role_arn):
         wait_for_invocation(name, timeout=0.3, kit=kit)
     with pytest.raises(TimeoutError, match="working on 8"):
         function_log(name, until="working on 8", timeout=0.3, kit=kit)
-    import time
     before = time.time()
     kit.client("lambda").invoke(FunctionName=name, InvocationType="Event",
                                 Payload=json.dumps({"n": 8}))
