@@ -560,3 +560,81 @@ def test_dynamodb_filters_and_on_failure_batch_info(kit, role_arn, mapped):
     assert info["shardId"] == kit.client("dynamodbstreams").describe_stream(
         StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
     assert dt.datetime.strptime(info["approximateArrivalOfFirstRecord"], "%Y-%m-%dT%H:%M:%SZ")
+
+
+# --------------------------------------------------------------------------- tumbling windows
+
+WINDOWED = """
+import base64, json, os
+
+def handler(event, context):
+    values = [json.loads(base64.b64decode(r["kinesis"]["data"]))["v"] for r in event["Records"]]
+    print("BATCH " + json.dumps({"values": values, "records": event["Records"],
+                                 **{k: v for k, v in event.items() if k != "Records"}}))
+    if os.environ.get("NO_STATE"):
+        return {"total": sum(values)}
+    state = dict(event["state"])
+    state["sum"] = state.get("sum", 0) + sum(values)
+    state["n"] = state.get("n", 0) + len(values)
+    return {"state": state}
+"""
+
+
+def windowed_function(kit, role_arn, **env):
+    name, lam = unique("stream-window"), kit.client("lambda")
+    lam.create_function(FunctionName=name, Runtime="python3.12", Role=role_arn,
+                        Handler="lambda_function.handler", Environment={"Variables": env},
+                        Code={"ZipFile": lambdakit.zip_code(WINDOWED)})
+    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig=WAIT)
+    return name
+
+
+def _instant(text):
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def test_tumbling_windows_carry_state_and_end_with_a_final_invocation(kit, role_arn, mapped):
+    name = windowed_function(kit, role_arn)
+    arn = stream(kit)
+    put(kit, arn, [1, 2, 3], key="k")
+    # 900 s windows last 0.9 s here; records may straddle a boundary, so expectations are
+    # computed from the windows the invocations report
+    mapped(name, arn, BatchSize=2, TumblingWindowInSeconds=900)
+    finals = lambda: [b for b in batches(kit, name) if b["isFinalInvokeForWindow"]]
+    wait_for(lambda: sum(b["state"].get("sum", 0) for b in finals()) == 6, timeout=20,
+             message="the final invocations of the windows")
+    got = batches(kit, name)
+    shard = kit.client("kinesis").list_shards(StreamARN=arn)["Shards"][0]["ShardId"]
+    windows = {}
+    for b in got:
+        assert b["shardId"] == shard and b["eventSourceARN"] == arn
+        assert b["isWindowTerminatedEarly"] is False
+        start, end = _instant(b["window"]["start"]), _instant(b["window"]["end"])
+        assert round(end - start, 3) == 0.9
+        seen = windows.setdefault(start, {"sum": 0, "n": 0, "final": 0})
+        if b["isFinalInvokeForWindow"]:
+            assert b["records"] == [] and b["state"] == {"sum": seen["sum"], "n": seen["n"]}
+            seen["final"] += 1
+            continue
+        assert seen["final"] == 0  # records of a window come before its final invocation
+        assert b["state"] == ({} if not seen["n"] else {"sum": seen["sum"], "n": seen["n"]})
+        for r in b["records"]:
+            assert start - 0.001 <= r["kinesis"]["approximateArrivalTimestamp"] < end + 0.001
+        seen["sum"] += sum(b["values"])
+        seen["n"] += len(b["values"])
+    assert all(w["final"] == 1 for w in windows.values())
+    assert sorted(v for b in got for v in b["values"]) == [1, 2, 3]
+
+
+def test_a_tumbling_window_response_without_state_is_a_failed_invocation(kit, role_arn, mapped):
+    name = windowed_function(kit, role_arn, NO_STATE="1")
+    arn = stream(kit)
+    url, q_arn = queue(kit)
+    written = put(kit, arn, [5], key="k")
+    mapped(name, arn, TumblingWindowInSeconds=900, MaximumRetryAttempts=1,
+           DestinationConfig={"OnFailure": {"Destination": q_arn}})
+    record = receive(kit, url)[0]
+    assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 2
+    assert "functionError" not in record["responseContext"]  # it returned, without a state
+    assert record["KinesisBatchInfo"]["startSequenceNumber"] == written[5][1]

@@ -31,6 +31,13 @@ As *Using AWS Lambda with Amazon Kinesis* and *Using AWS Lambda with Amazon Dyna
 - skips a batch it gives up on, and sends an invocation record (``RetryAttemptsExhausted`` or
   ``RecordAgeExceeded``, ``KinesisBatchInfo`` / ``DDBStreamBatchInfo``) to
   ``DestinationConfig.OnFailure`` (SQS queue or SNS topic) as the execution role;
+- with ``TumblingWindowInSeconds``, groups records into windows by arrival time (aligned on
+  the epoch), never mixes two windows in a batch, passes each invocation the window's
+  ``state`` (the previous response's ``state``; a response without one is a failed invocation)
+  with ``window``, ``shardId``, ``eventSourceARN``, ``isFinalInvokeForWindow`` and
+  ``isWindowTerminatedEarly``, and once the window has ended invokes the function one last
+  time with no records and ``isFinalInvokeForWindow: true`` (early, when the state passes 1 MB);
+  windows belong to a lane and are not kept across a disable/enable;
 - publishes ``IteratorAge`` (ms, the age of the batch's last record when it finishes) and keeps
   the mapping's ``LastProcessingResult`` (``OK`` / ``PROBLEM: Function call failed``).
 
@@ -69,6 +76,7 @@ MAX_BUFFERED = 10000  # records read ahead per shard before reading pauses
 CLOSED_POLL_SECONDS = 1.0  # a closed shard read to its end is polled this often
 DISCOVERY_SECONDS = 60.0  # Kinesis: look for new shards (resharding) this often, on the time scale
 READY_TIMEOUT = 10.0  # start() waits at most this for the shard iterators
+STATE_LIMIT = 1024 * 1024  # a tumbling window's state; over it the window ends early
 
 
 @dataclasses.dataclass
@@ -90,6 +98,19 @@ class StreamRecord:
 
 
 @dataclasses.dataclass
+class _Window:
+    """A tumbling window of a lane: its bounds (epoch seconds) and the function's state."""
+
+    start: float
+    end: float
+    state: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def describe(self) -> dict[str, str]:
+        return {"start": _iso(self.start, self.start % 1 != 0),
+                "end": _iso(self.end, self.end % 1 != 0)}
+
+
+@dataclasses.dataclass
 class _Work:
     """A batch being processed: its records, invocations so far and retries counted."""
 
@@ -98,6 +119,9 @@ class _Work:
     retries: int = 0
     request_id: str = ""
     last: Any = None  # the last InvokeResult, or (kind, status, message) for throttles
+    window: _Window | None = None  # with TumblingWindowInSeconds
+    final: bool = False  # the window's final invocation (no records)
+    early: bool = False  # ... because the state grew over 1 MB
 
 
 class _Shard:
@@ -113,6 +137,7 @@ class _Shard:
         self.lanes: list[deque[StreamRecord]] = []  # grows to the largest factor used
         self.active = 0  # lanes new records go to (ParallelizationFactor)
         self.current: dict[int, list[StreamRecord]] = {}  # lane -> records in flight
+        self.windows: dict[int, _Window] = {}  # lane -> its open tumbling window
         self.last_read: str | None = None
         self.started = False  # has its first shard iterator
 
@@ -371,47 +396,100 @@ class StreamPoller(Poller):
             shard.cond.notify_all()
 
     # -- batches -------------------------------------------------------------------------
-    def _gather(self, shard: _Shard, index: int) -> list[StreamRecord] | None:
-        """The lane's next batch: up to BatchSize records, waiting at most the batching window
-        once the first is there. None when stopping."""
+    def _window_width(self) -> float:
+        """TumblingWindowInSeconds in real seconds (0: no windows)."""
+        return float(self.mapping.get("TumblingWindowInSeconds", 0) or 0) * self.scale
+
+    def _window_of(self, record: StreamRecord, width: float) -> float:
+        """The start of the tumbling window ``record`` belongs to (by its arrival time)."""
+        return (record.arrival // width) * width
+
+    def _gather(self, shard: _Shard, index: int) -> _Work | None:
+        """The lane's next batch: up to BatchSize records (one tumbling window's at most),
+        waiting at most the batching window once the first is there; or the final invocation
+        of a tumbling window that has ended. None when stopping."""
         with shard.cond:
             while True:
                 if self.stopping.is_set():
                     return None
-                if shard.lanes[index]:
+                lane, width = shard.lanes[index], self._window_width()
+                window = shard.windows.get(index)
+                if window is not None and (
+                        (lane and self._window_of(lane[0], width) != window.start)
+                        or (not lane and time.time() >= window.end) or not width):
+                    del shard.windows[index]
+                    return _Work([], window=window, final=True)
+                if lane:
                     break
-                shard.cond.wait(0.5)
-            window = float(self.mapping.get("MaximumBatchingWindowInSeconds", 0)) * self.scale
-            deadline = time.monotonic() + window
+                wait = 0.5 if window is None else min(0.5, max(window.end - time.time(), 0.001))
+                shard.cond.wait(wait)
+            window_seconds = float(self.mapping.get("MaximumBatchingWindowInSeconds", 0))
+            deadline = time.monotonic() + window_seconds * self.scale
             size = int(self.mapping.get("BatchSize", DEFAULT_BATCH_SIZE))
-            while (len(shard.lanes[index]) < size and not self.stopping.is_set()
+            while (len(lane) < size and not self.stopping.is_set()
                    and time.monotonic() < deadline):
                 shard.cond.wait(deadline - time.monotonic())
             if self.stopping.is_set():
                 return None
-            lane = shard.lanes[index]
             batch = [lane.popleft()]  # up to BatchSize records within the 6 MB payload limit
             payload = batch[0].size + len('{"Records": []}')
-            while lane and len(batch) < size and payload + lane[0].size <= SYNC_PAYLOAD_LIMIT:
+            start = self._window_of(batch[0], width) if width else None
+            while (lane and len(batch) < size and payload + lane[0].size <= SYNC_PAYLOAD_LIMIT
+                   and (start is None or self._window_of(lane[0], width) == start)):
                 payload += lane[0].size
                 batch.append(lane.popleft())
             shard.current[index] = list(batch)
-            return batch
+            if start is not None and index not in shard.windows:
+                shard.windows[index] = _Window(start, start + width)
+            return _Work(batch, window=shard.windows.get(index) if start is not None else None)
 
     def _lane_loop(self, shard: _Shard, index: int) -> None:
         while not self.stopping.is_set():
-            batch = self._gather(shard, index)
-            if batch is None:
+            work = self._gather(shard, index)
+            if work is None:
                 return
             try:
-                self._process(shard, index, batch)
+                if work.final:
+                    self._close_window(shard, work)
+                else:
+                    self._process(shard, index, work)
             except Exception:  # never let a kit fault stop the lane silently
                 log.exception("lambdakit: mapping %s failed on shard %s", self.mapping.uuid,
                               shard.id)
+            early = None
             with shard.cond:
                 if not self.stopping.is_set():
                     shard.current.pop(index, None)
+                    window = shard.windows.get(index)
+                    if window is not None and len(json.dumps(window.state)) > STATE_LIMIT:
+                        del shard.windows[index]  # the state is too big: the window ends early
+                        early = _Work([], window=window, final=True, early=True)
                 shard.cond.notify_all()
+            if early is not None and not self.stopping.is_set():
+                self._close_window(shard, early)
+
+    def _close_window(self, shard: _Shard, work: _Work) -> None:
+        """The window's final invocation (``isFinalInvokeForWindow``), retried until it succeeds
+        or MaximumRetryAttempts retries failed; then its state is dropped."""
+        backoff = 0.0
+        while not self.stopping.is_set():
+            outcome = self._invoke(shard, work)
+            if outcome == "throttled":
+                backoff = min(max(backoff * 2, 1.0), BACKOFF_MAX_SECONDS)
+                self.wait(backoff * self.scale)
+                continue
+            backoff = 0.0
+            self._result("OK" if outcome != "failed" else "PROBLEM: Function call failed")
+            if outcome != "failed":
+                return
+            work.retries += 1
+            limit = int(self.mapping.get("MaximumRetryAttempts", -1))
+            if 0 <= limit < work.retries:
+                log.info("lambdakit: mapping %s drops the window %s of %s: its final invocation "
+                         "failed", self.mapping.uuid, work.window.describe() if work.window
+                         else "", shard.id)
+                return
+            self.wait(RETRY_SECONDS * self.scale)
 
     def age(self, record: StreamRecord) -> float:
         """The record's age in seconds on AWS's clock (real seconds / time scale)."""
@@ -421,9 +499,9 @@ class StreamPoller(Poller):
         configured = int(self.mapping.get("MaximumRecordAgeInSeconds", -1))
         return self.retention if configured < 0 else min(float(configured), self.retention)
 
-    def _process(self, shard: _Shard, index: int, batch: list[StreamRecord]) -> None:
+    def _process(self, shard: _Shard, index: int, first: _Work) -> None:
         """Process one batch until every record succeeded or was given up on."""
-        queue: deque[_Work] = deque([_Work(batch)])
+        queue: deque[_Work] = deque([first])
         backoff = 0.0
         while queue and not self.stopping.is_set():
             work = queue[0]
@@ -438,7 +516,7 @@ class StreamPoller(Poller):
                 if not work.records:
                     queue.popleft()
                 continue
-            outcome = self._invoke(work)
+            outcome = self._invoke(shard, work)
             if outcome == "throttled":
                 backoff = min(max(backoff * 2, 1.0), BACKOFF_MAX_SECONDS)
                 self.wait(backoff * self.scale)
@@ -457,8 +535,8 @@ class StreamPoller(Poller):
                   and len(work.records) > 1):
                 half = len(work.records) // 2
                 queue.popleft()
-                queue.appendleft(_Work(work.records[half:], work.invokes))
-                queue.appendleft(_Work(work.records[:half], work.invokes))
+                queue.appendleft(_Work(work.records[half:], work.invokes, window=work.window))
+                queue.appendleft(_Work(work.records[:half], work.invokes, window=work.window))
                 continue
             work.retries += 1
             limit = int(self.mapping.get("MaximumRetryAttempts", -1))
@@ -479,12 +557,21 @@ class StreamPoller(Poller):
         with shard.cond:
             shard.current[index] = list(pending)
 
-    def _invoke(self, work: _Work) -> Any:
+    def _event(self, shard: _Shard, work: _Work) -> dict[str, Any]:
+        """The event of one invocation: the records, and the tumbling window's fields."""
+        event: dict[str, Any] = {"Records": [r.event for r in work.records]}
+        if work.window is not None:
+            event.update({"window": work.window.describe(), "state": work.window.state,
+                          "shardId": shard.id, "eventSourceARN": self.mapping.source_arn,
+                          "isFinalInvokeForWindow": work.final,
+                          "isWindowTerminatedEarly": work.early})
+        return event
+
+    def _invoke(self, shard: _Shard, work: _Work) -> Any:
         """One invocation of the batch: ``success``, ``failed``, ``throttled``, or the index of
         the first record to retry (a partial batch response)."""
-        work.request_id = str(uuid.uuid4())
         try:
-            result = invoke(self.engine, self.mapping, {"Records": [r.event for r in work.records]})
+            result = invoke(self.engine, self.mapping, self._event(shard, work))
         except TooManyRequestsException as throttle:
             work.last = ("throttle", 429, throttle.message)
             return "throttled"
@@ -494,10 +581,21 @@ class StreamPoller(Poller):
             work.last = ("system", 500, str(exc))
             return "throttled"
         work.invokes += 1
-        work.last = result
+        work.last, work.request_id = result, result.request_id
         if result.function_error is not None:
             return "failed"
-        if "ReportBatchItemFailures" not in (self.mapping.get("FunctionResponseTypes") or []):
+        if work.window is not None and not work.final:
+            # "If the response does not contain a state property, Lambda considers this a
+            # failed invocation" (tumbling windows)
+            try:
+                response = json.loads(result.payload or b"null")
+            except ValueError:
+                response = None
+            if not isinstance(response, dict) or not isinstance(response.get("state"), dict):
+                return "failed"
+            work.window.state = response["state"]
+        if work.final or "ReportBatchItemFailures" not in (
+                self.mapping.get("FunctionResponseTypes") or []):
             return "success"
         return self._partial(work, result.payload)
 
