@@ -263,6 +263,22 @@ def test_a_failing_batch_blocks_its_shard_until_retries_run_out_then_on_failure(
     assert "requestPayload" not in record  # stream records carry pointers, not the records
 
 
+def test_on_failure_to_an_sns_topic(kit, role_arn, mapped):
+    name = function(kit, role_arn, fail_on=["bad"])
+    arn = stream(kit)
+    url, q_arn = queue(kit)
+    sns = kit.client("sns")
+    topic = sns.create_topic(Name=unique("stream-topic"))["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=q_arn)
+    written = put(kit, arn, ["bad"])
+    mapped(name, arn, MaximumRetryAttempts=0, DestinationConfig={"OnFailure": {"Destination": topic}})
+    envelope = receive(kit, url)[0]
+    assert envelope["Type"] == "Notification" and envelope["TopicArn"] == topic
+    record = json.loads(envelope["Message"])
+    assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert record["KinesisBatchInfo"]["startSequenceNumber"] == written["bad"][1]
+
+
 def test_a_destination_the_role_may_not_use_loses_the_record_but_the_shard_moves_on(kit, mapped):
     iam, role = kit.client("iam"), unique("stream-role")
     arn_role = iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(
@@ -455,23 +471,29 @@ def _put_to_shard(arn, shard_id, v):
     shard.put_record("k", base64.b64encode(json.dumps({"v": v}).encode()).decode(), "")
 
 
-def test_iterator_age_is_published(kit, role_arn, mapped):
+def test_iterator_age_is_published_for_the_function_and_the_alias_mapped(kit, role_arn, mapped):
     name = function(kit, role_arn)
+    lam = kit.client("lambda")
+    version = lam.publish_version(FunctionName=name)["Version"]
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion=version)
     arn = stream(kit)
     put(kit, arn, ["x"])
-    mapped(name, arn)
+    mapping = mapped(f"{name}:live", arn)
+    assert mapping["FunctionArn"].endswith(f"function:{name}:live")
 
-    def maximum():
+    def maximum(*dimensions):
         now = dt.datetime.now(dt.timezone.utc)
         points = kit.client("cloudwatch").get_metric_statistics(
             Namespace="AWS/Lambda", MetricName="IteratorAge", Statistics=["Maximum"],
-            Dimensions=[{"Name": "FunctionName", "Value": name}],
+            Dimensions=[{"Name": k, "Value": v} for k, v in dimensions],
             StartTime=now - dt.timedelta(minutes=5), EndTime=now + dt.timedelta(minutes=1),
             Period=600)["Datapoints"]
         return points and (points[0]["Maximum"], points[0]["Unit"])
 
-    age, unit = wait_for(maximum, message="an IteratorAge datapoint")
+    age, unit = wait_for(lambda: maximum(("FunctionName", name)), message="IteratorAge")
     assert unit == "Milliseconds" and age > 0
+    assert maximum(("FunctionName", name), ("Resource", f"{name}:live"))
+    assert [r.version for r in kit.records if r.function_name == name] == [version]
 
 
 def test_disable_stops_polling_enable_resumes_after_the_checkpoint_delete_ends_threads(

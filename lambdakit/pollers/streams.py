@@ -415,8 +415,8 @@ class StreamPoller(Poller):
                 lane, width = shard.lanes[index], self._window_width()
                 window = shard.windows.get(index)
                 if window is not None and (
-                        (lane and self._window_of(lane[0], width) != window.start)
-                        or (not lane and time.time() >= window.end) or not width):
+                        not width or (lane and self._window_of(lane[0], width) != window.start)
+                        or (not lane and time.time() >= window.end)):
                     del shard.windows[index]
                     return _Work([], window=window, final=True)
                 if lane:
