@@ -302,6 +302,7 @@ class StreamPoller(Poller):
                                                      ShardIterator=iterator, Limit=min(room, 10000))
                 else:
                     page = self.client().get_records(ShardIterator=iterator, Limit=min(room, 1000))
+                role = self._role_arn() if self.kinesis and page.get("Records") else ""
             except Exception as exc:
                 if self.stopping.is_set():
                     return
@@ -310,7 +311,6 @@ class StreamPoller(Poller):
                 iterator = None
                 self.wait(self._poll_interval() * 5)
                 continue
-            role = self._role_arn() if self.kinesis and page.get("Records") else ""
             records = [self._record(shard, raw, role) for raw in page.get("Records", [])]
             if records:
                 self._dispatch(shard, records)
@@ -627,9 +627,10 @@ class StreamPoller(Poller):
                   .get("Destination"))
         if not target or self.stopping.is_set():
             return
-        fn, _, _ = resolve_function(self.mapping)
         try:
             from ..async_invoke import send
+
+            fn, _, _ = resolve_function(self.mapping)
             send(self.engine, fn, target, json.dumps(self.record(shard, work, records, condition)))
         except Exception as exc:
             log.warning("lambdakit: OnFailure destination %s of mapping %s refused the record: %s",
