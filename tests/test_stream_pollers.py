@@ -519,6 +519,30 @@ def test_disable_stops_polling_enable_resumes_after_the_checkpoint_delete_ends_t
              message="the poller's threads to end")
 
 
+def test_batching_window_gathers_records_read_apart_into_one_batch(role_arn):
+    # a 300 s window lasts 3 s on this endpoint (time scale 0.01)
+    with Endpoint(settings=Settings(time_scale=0.01)) as endpoint:
+        slow = lambdakit.kit.Kit(endpoint)
+        windowed, plain = function(slow, role_arn), function(slow, role_arn)
+        arn = stream(slow)
+        lam = slow.client("lambda")
+        made = [create_mapping(slow, windowed, arn, StartingPosition="LATEST", BatchSize=3,
+                               MaximumBatchingWindowInSeconds=300)["UUID"],
+                create_mapping(slow, plain, arn, StartingPosition="LATEST", BatchSize=3)["UUID"]]
+        try:
+            put(slow, arn, [1], key="k")
+            # once the mapping without a window has run record 1, both have read it
+            wait_for(lambda: values(slow, plain) == [1], message="record 1 alone")
+            put(slow, arn, [2, 3], key="k")
+            wait_for(lambda: values(slow, windowed) == [1, 2, 3], message="the windowed batch")
+            assert [b["values"] for b in batches(slow, windowed)] == [[1, 2, 3]]
+            wait_for(lambda: values(slow, plain) == [1, 2, 3], message="the plain batches")
+            assert [b["values"] for b in batches(slow, plain)][0] == [1]
+        finally:
+            for uuid_ in made:
+                lam.delete_event_source_mapping(UUID=uuid_)
+
+
 # --------------------------------------------------------------------------- DynamoDB Streams
 
 
