@@ -1,10 +1,12 @@
 """Kinesis and DynamoDB Streams event source mappings: order, retries, bisect, partial batch
-responses, record age, starting positions, filters, OnFailure records, IteratorAge.
+responses, record age, starting positions, filters, OnFailure records, IteratorAge, tumbling
+windows, resharding.
 
 A dedicated endpoint runs AWS's delays 1,000 times faster (Settings(time_scale=0.001)): a
-record is "60 seconds old" 60 ms after it arrived. What the function received is read from
-its own output (each invocation appends its batch to a DynamoDB-free log: the kit's records
-and a CloudWatch Logs line), and failures from the OnFailure SQS queue, as a learner would.
+record is "60 seconds old" 60 ms after it arrived. Everything goes through boto3 as a learner
+would: mappings are made with CreateEventSourceMapping, what the function received is read
+back from its CloudWatch Logs (each invocation prints one ``BATCH`` line), failures from the
+OnFailure SQS queue, metrics from CloudWatch. No fixed sleeps: every wait polls a condition.
 """
 from __future__ import annotations
 
