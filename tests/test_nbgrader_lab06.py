@@ -7,7 +7,10 @@ Every graded run sends real orders through a real queue, event source mapping an
 - ``solution``: the source notebook itself (solutions and hidden tests included): full marks;
 - ``untouched``: the release as a student receives it: zero, without crashing or waiting;
 - ``whole-batch``: the solution, but the handler lets a poison order fail the whole batch
-  (it raises instead of reporting the message): loses the partial-batch and pipeline points;
+  (it raises instead of reporting the message), and the mapping cell also redefines the notebook's
+  readers (``recorded_orders``, ``peek``, ``queue_depth``) to fake a perfect rush, so that the
+  visible pipeline check passes: loses the partial-batch and pipeline points all the same (the
+  hidden tests read the table and queues with their own clients, and count deliveries);
 - ``not-idempotent``: the solution, but ``record_order`` is a plain put (a duplicate overwrites
   the order): loses the idempotency and pipeline points;
 - ``tampered-release``: the release with every test cell replaced by ``assert True``: still zero.
@@ -47,6 +50,25 @@ FAILS_WHOLE_BATCH = """    for record in event["Records"]:
         record_order(parse_order(record["body"]), record["messageId"])   # a poison order raises
     return {"batchItemFailures": []}
 """
+# Appended to the mapping cell: readers that report what the visible pipeline check expects.
+FAKE_READERS = """
+
+def queue_depth(queue_url):
+    return (0, 0)
+
+
+def recorded_orders(prefix=""):
+    first = {}
+    for message_id, body in RUSH_SENT:
+        if "poison" not in body:
+            first.setdefault(json.loads(body)["order_id"], message_id)
+    return {order_id: {"order_id": order_id, "message_id": message_id}
+            for order_id, message_id in first.items() if order_id.startswith(prefix)}
+
+
+def peek(queue_url):
+    return [(message_id, body) for message_id, body in RUSH_SENT if "poison" in body]
+"""
 CONDITIONAL_PUT = """            ConditionExpression="attribute_not_exists(order_id)")
 """
 PLAIN_PUT = """            )
@@ -79,7 +101,9 @@ def graded(course):
     release = nbformat.read(course.release_notebook(), as_version=4)
     course.submit("solution", course.source_notebook())
     course.submit("untouched", course.release_notebook())
-    course.submit("whole-batch", solution_with(source, REPORTS_FAILURES, FAILS_WHOLE_BATCH))
+    whole_batch = solution_with(source, REPORTS_FAILURES, FAILS_WHOLE_BATCH)
+    cell(whole_batch, "mapping").source += FAKE_READERS
+    course.submit("whole-batch", whole_batch)
     course.submit("not-idempotent", solution_with(source, CONDITIONAL_PUT, PLAIN_PUT))
     course.submit("tampered-release", with_grade_cells(release, "assert True"))
     output = course.autograde()
@@ -149,6 +173,11 @@ def test_failing_the_whole_batch_loses_the_batch_and_pipeline_points(graded):
     assert cell_scores(course, "whole-batch") == {
         "test-partial-batch": 0.0, "test-idempotent": 2.0, "test-queue": 2.0,
         "test-mapping": 2.0, "test-pipeline": 0.0}, output
+    # the faked readers fooled the visible check; the hidden tests saw the redeliveries
+    autograded = nbformat.read(course.folder("autograded", "whole-batch") / f"{ASSIGNMENT}.ipynb", 4)
+    pipeline_errors = cell_errors(cell(autograded, "test-pipeline"))
+    assert len(pipeline_errors) == 1 and "a good order in a batch with a poison one, was delivered" \
+        in pipeline_errors[0], pipeline_errors
 
 
 def test_a_handler_that_is_not_idempotent_loses_those_points(graded):
