@@ -40,10 +40,11 @@ SEND = {"Effect": "Allow", "Action": ["sqs:SendMessage", "sns:Publish"], "Resour
 # Every invocation prints one JSON line with what it received; the test reads them back from
 # the function's CloudWatch log group. FAIL_ON lists data values that make the batch fail.
 RECORDER = """
-import base64, json, os
+import base64, json, os, time
 
 FAIL_ON = set(json.loads(os.environ.get("FAIL_ON", "[]")))
 PARTIAL = os.environ.get("PARTIAL") == "1"
+SLEEP = float(os.environ.get("SLEEP", "0"))
 
 def value(record):
     if "kinesis" in record:
@@ -54,6 +55,7 @@ def value(record):
 def handler(event, context):
     values = [value(r) for r in event["Records"]]
     print("BATCH " + json.dumps({"values": values, "records": event["Records"]}))
+    time.sleep(SLEEP)
     bad = [r for r in event["Records"] if value(r) in FAIL_ON]
     if bad and PARTIAL:
         seq = lambda r: (r.get("kinesis") or r.get("dynamodb"))["SequenceNumber" if "dynamodb" in r else "sequenceNumber"]
@@ -85,9 +87,10 @@ def role_arn(kit):
     return arn
 
 
-def function(kit, role_arn, fail_on=(), partial=False, **config):
+def function(kit, role_arn, fail_on=(), partial=False, sleep=0.0, **config):
     name, lam = unique("stream-fn"), kit.client("lambda")
-    env = {"FAIL_ON": json.dumps(list(fail_on)), "PARTIAL": "1" if partial else "0"}
+    env = {"FAIL_ON": json.dumps(list(fail_on)), "PARTIAL": "1" if partial else "0",
+           "SLEEP": str(sleep)}
     lam.create_function(FunctionName=name, Runtime="python3.12", Role=role_arn,
                         Handler="lambda_function.handler", Environment={"Variables": env},
                         Code={"ZipFile": lambdakit.zip_code(RECORDER)}, **config)
@@ -426,24 +429,26 @@ def test_filters_on_kinesis_data_skip_records_that_match_no_pattern(kit, role_ar
     wait_for(lambda: values(kit, name) == [1, 3], message="the two buy orders")
 
 
-def test_parallelization_factor_keeps_each_partition_key_in_order(kit, role_arn, mapped):
-    name = function(kit, role_arn)
+def test_parallelization_factor_runs_batches_of_a_shard_at_once_keys_in_order(kit, role_arn,
+                                                                                mapped):
+    name = function(kit, role_arn, sleep=0.2)
     arn = stream(kit)
-    keys = ["a", "b", "c", "d"]
+    keys = [f"key-{i}" for i in range(16)]
     kinesis = kit.client("kinesis")
-    for i in range(24):
-        kinesis.put_record(StreamARN=arn, PartitionKey=keys[i % 4],
+    for i in range(32):
+        kinesis.put_record(StreamARN=arn, PartitionKey=keys[i % 16],
                            Data=json.dumps({"v": i}).encode())
     mapped(name, arn, BatchSize=2, ParallelizationFactor=4)
-    wait_for(lambda: len(values(kit, name)) >= 24, timeout=30, message="24 records")
+    wait_for(lambda: len(values(kit, name)) >= 32, timeout=30, message="32 records")
     got = batches(kit, name)
-    assert sorted(values(kit, name)) == list(range(24))
-    for key in keys:
+    assert sorted(values(kit, name)) == list(range(32))
+    for key in keys:  # one key's records stay in order
         seen = [int(r["kinesis"]["sequenceNumber"]) for b in got for r in b["records"]
                 if r["kinesis"]["partitionKey"] == key]
-        assert seen == sorted(seen) and len(seen) == 6
-    for b in got:  # a batch holds the keys of one lane only: at most 4 lanes for 4 keys
-        assert len({r["kinesis"]["partitionKey"] for r in b["records"]}) <= 4
+        assert seen == sorted(seen) and len(seen) == 2
+    runs = sorted((r.start_time, r.end_time) for r in kit.records if r.function_name == name)
+    overlapping = max(sum(1 for s, e in runs if s <= start < e) for start, _ in runs)
+    assert overlapping >= 2  # batches of the one shard ran at the same time
 
 
 def test_resharding_reads_parent_shards_before_their_children(kit, role_arn, mapped):
