@@ -186,6 +186,7 @@ class StreamPoller(Poller):
         #: set once every shard has its first iterator: records put from then on are read
         #: whatever the StartingPosition (LATEST starts there)
         self.ready = threading.Event()
+        self._warned: set[str] = set()
 
     def start(self, ready_timeout: float = READY_TIMEOUT) -> None:
         """Start polling; return once every shard has its first iterator (so a mapping is
@@ -205,8 +206,7 @@ class StreamPoller(Poller):
             try:
                 listing = self._list_shards()
             except Exception as exc:
-                log.warning("lambdakit: mapping %s cannot read %s: %s", self.mapping.uuid,
-                            self.mapping.source_arn, exc)
+                self._warn(f"cannot read {self.mapping.source_arn}: {exc}")
                 if self.wait(self._poll_interval() * 5):
                     return
                 continue
@@ -245,6 +245,14 @@ class StreamPoller(Poller):
         return [(s["ShardId"], [p for p in (s.get("ParentShardId"), s.get("AdjacentParentShardId"))
                                 if p], "EndingSequenceNumber" in s.get("SequenceNumberRange", {}))
                 for s in shards]
+
+    def _warn(self, problem: str) -> None:
+        """Log a reading problem once (it is retried every few polls until it goes away)."""
+        level = logging.DEBUG if problem in self._warned else logging.WARNING
+        if len(self._warned) > 100:
+            self._warned.clear()
+        self._warned.add(problem)
+        log.log(level, "lambdakit: mapping %s %s", self.mapping.uuid, problem)
 
     def _kinesis_shards(self, arn: str) -> list[dict[str, Any]]:
         shards, token = [], None
@@ -306,8 +314,7 @@ class StreamPoller(Poller):
             except Exception as exc:
                 if self.stopping.is_set():
                     return
-                log.warning("lambdakit: mapping %s cannot read shard %s: %s",
-                            self.mapping.uuid, shard.id, exc)
+                self._warn(f"cannot read shard {shard.id}: {exc}")
                 iterator = None
                 self.wait(self._poll_interval() * 5)
                 continue
