@@ -370,7 +370,8 @@ class StreamPoller(Poller):
         return fn.role
 
     def _filter_view(self, record: StreamRecord) -> dict[str, Any]:
-        """What FilterCriteria patterns see: Kinesis ``data`` decoded (JSON when it is JSON)."""
+        """What FilterCriteria patterns see: for Kinesis only ``data``, decoded (JSON when it is
+        JSON): "Kinesis event source mappings only support filtering on the data key"."""
         if not self.kinesis:
             return record.event
         raw = base64.b64decode(record.event["kinesis"]["data"])
@@ -378,7 +379,7 @@ class StreamPoller(Poller):
             data: Any = json.loads(raw)
         except ValueError:
             data = raw.decode("utf-8", "replace")
-        return {**record.event, "data": data}
+        return {"data": data}
 
     def _dispatch(self, shard: _Shard, records: list[StreamRecord]) -> None:
         kept = [r for r in records if matches(self.mapping, self._filter_view(r))]
