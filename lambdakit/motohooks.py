@@ -3,9 +3,11 @@
 moto models Lambda's control plane (functions, versions, aliases) but runs
 code in Docker. :func:`install` changes that in one place per concern:
 
-* ``LambdaFunction._invoke_lambda``: every route into a function that moto
-  owns (InvokeAsync, SNS, S3 notifications, SQS, Kinesis, DynamoDB Streams)
-  ends here; it now runs the handler in the kit's engine.
+* ``LambdaFunction._invoke_lambda``: the routes into a function that moto
+  still owns (InvokeAsync, CloudFormation custom resources ...) end here; it now
+  runs the handler in the kit's engine. S3, SNS and EventBridge deliveries go
+  through :mod:`lambdakit.push_sources` (asynchronous, resource policy checked),
+  and event source mappings are the kit's own (:mod:`lambdakit.event_source_mappings`).
 * CreateFunction / UpdateFunctionCode / UpdateFunctionConfiguration: the
   package and runtime are checked as AWS checks them, ``State`` goes
   Pending -> Active and ``LastUpdateStatus`` InProgress -> Successful while the

@@ -14,4 +14,6 @@ Importing this package loads nothing heavy; each module imports what it needs.
 * :mod:`.restaurant` the restaurant analogy for concurrency, played by the real rules (05)
 * :mod:`.scaling_charts` simulator charts: scaling rules, reserved and provisioned (05)
 * :mod:`.throttling` real invocations at once: 429s by Reason, SDK retries (05)
+* :mod:`.error_table` one failing event per invocation model, observed and tabulated (06)
+* :mod:`.event_flow` the live diagram of where an event waits and who retries it (06)
 """
