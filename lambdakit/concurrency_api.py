@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs, unquote
 
 from .concurrency._model import PROVISIONED_ON_LATEST
 from .errors import (InvalidParameterValueException, InvalidRequestContentException,
                      LambdaError, ResourceNotFoundException, ServiceException, ValidationException)
-from .invoke_api import function_ref, status_line
+from .invoke_api import function_ref
+from .rest_api import json_response, pass_through, serve
 
 ACCOUNT_SETTINGS_PATH = re.compile(r"^/2016-08-19/account-settings/?$")
 CONCURRENCY_PATH = re.compile(r"^/2017-10-31/functions/(?P<name>[^/]+)/concurrency/?$")
@@ -73,33 +73,6 @@ def _account_usage(account: str, region: str) -> dict[str, int]:
     functions = list(lambda_backends[account][region].list_functions())
     return {"TotalCodeSize": sum(int(getattr(fn, "code_size", 0) or 0) for fn in functions),
             "FunctionCount": len(functions)}
-
-
-def json_response(status: int, payload: Any) -> tuple[int, list[tuple[str, str]], bytes]:
-    body = b"" if payload is None else json.dumps(payload).encode()
-    return status, [("Content-Type", "application/json")], body
-
-
-def pass_through(moto_app: WsgiApp, environ: dict[str, Any],
-                  body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
-    """Let moto answer the request (whose body was already read): (status, headers, body).
-
-    Shared by the kit's API modules that watch or complete one of moto's operations."""
-    import io
-
-    environ["wsgi.input"] = io.BytesIO(body)
-    environ["CONTENT_LENGTH"] = str(len(body))
-    answer: dict[str, Any] = {}
-
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
-        answer.update(status=int(status.split()[0]), headers=list(headers))
-
-    chunks = moto_app(environ, start_response)
-    try:
-        content = b"".join(chunks)
-    finally:
-        getattr(chunks, "close", lambda: None)()
-    return answer["status"], answer["headers"], content
 
 
 def _provisioned_target(ref: Any) -> Any:
@@ -234,17 +207,4 @@ def respond(moto_app: WsgiApp, limits: Any, environ: dict[str, Any]
 def app(moto_app: WsgiApp, limits: Any, environ: dict[str, Any],
         start_response: Any) -> Iterable[bytes]:
     """WSGI application for the requests :func:`handles` accepts."""
-    request_id = str(uuid.uuid4())
-    try:
-        status, headers, body = respond(moto_app, limits, environ)
-    except LambdaError as error:
-        status, headers, body = error.status, error.headers(request_id), error.body()
-    except Exception as exc:  # a kit fault: report it as AWS reports its own
-        error = ServiceException(f"lambdakit internal error: {exc}")
-        status, headers, body = error.status, error.headers(request_id), error.body()
-    headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-    if not any(k.lower() == "x-amzn-requestid" for k, _ in headers):
-        headers.append(("x-amzn-RequestId", request_id))
-    headers.append(("Content-Length", str(len(body))))
-    start_response(status_line(status), headers)
-    return [body]
+    return serve(lambda: respond(moto_app, limits, environ), start_response)

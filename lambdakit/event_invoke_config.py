@@ -27,14 +27,13 @@ from __future__ import annotations
 import json
 import re
 import time
-import uuid
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs, unquote
 
 from .errors import (InvalidParameterValueException, InvalidRequestContentException,
-                     LambdaError, ResourceNotFoundException, ServiceException, ValidationException)
-from .concurrency_api import json_response, pass_through
-from .invoke_api import function_ref, status_line
+                     ResourceNotFoundException)
+from .invoke_api import function_ref
+from .rest_api import check_integers, json_response, pass_through, serve
 
 CONFIG_PATH = re.compile(r"^/2019-09-25/functions/(?P<name>[^/]+)/event-invoke-config/?$")
 LIST_PATH = re.compile(r"^/2019-09-25/functions/(?P<name>[^/]+)/event-invoke-config/list/?$")
@@ -79,23 +78,9 @@ def _moto_function(ref: Any) -> Any:
     return latest
 
 
-def _check_limits(config: dict[str, Any]) -> None:
-    for key, field, low, high in (("MaximumRetryAttempts", "maximumRetryAttempts", 0, 2),
-                                  ("MaximumEventAgeInSeconds", "maximumEventAgeInSeconds", 60, 21600)):
-        if key not in config or config[key] is None:
-            continue
-        value = config[key]
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise InvalidRequestContentException(
-                f"Could not parse request body into json: {key} must be an integer")
-        if value > high:
-            raise ValidationException(
-                f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy "
-                f"constraint: Member must have value less than or equal to {high}")
-        if value < low:
-            raise ValidationException(
-                f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy "
-                f"constraint: Member must have value greater than or equal to {low}")
+#: (member, botocore's field name, minimum, maximum)
+LIMITS = (("MaximumRetryAttempts", "maximumRetryAttempts", 0, 2),
+          ("MaximumEventAgeInSeconds", "maximumEventAgeInSeconds", 60, 21600))
 
 
 def role_may_send(role_arn: str, function: str, target: str, actions: dict[str, str]) -> bool:
@@ -182,7 +167,7 @@ def respond(moto_app: WsgiApp, engine: Any, environ: dict[str, Any]
         except ValueError as exc:
             raise InvalidRequestContentException(
                 f"Could not parse request body into json: {exc}") from None
-        _check_limits(update)
+        check_integers(update, LIMITS)
         if method == "POST":  # Update: only the settings named change
             if key not in configs:
                 raise ResourceNotFoundException(
@@ -250,17 +235,4 @@ def respond(moto_app: WsgiApp, engine: Any, environ: dict[str, Any]
 def app(moto_app: WsgiApp, engine: Any, environ: dict[str, Any],
         start_response: Any) -> Iterable[bytes]:
     """WSGI application for the requests :func:`handles` accepts."""
-    request_id = str(uuid.uuid4())
-    try:
-        status, headers, body = respond(moto_app, engine, environ)
-    except LambdaError as error:
-        status, headers, body = error.status, error.headers(request_id), error.body()
-    except Exception as exc:  # a kit fault: report it as AWS reports its own
-        error = ServiceException(f"lambdakit internal error: {exc}")
-        status, headers, body = error.status, error.headers(request_id), error.body()
-    headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-    if not any(k.lower() == "x-amzn-requestid" for k, _ in headers):
-        headers.append(("x-amzn-RequestId", request_id))
-    headers.append(("Content-Length", str(len(body))))
-    start_response(status_line(status), headers)
-    return [body]
+    return serve(lambda: respond(moto_app, engine, environ), start_response)

@@ -43,11 +43,11 @@ import uuid
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 from urllib.parse import parse_qs, unquote
 
-from .concurrency_api import json_response
 from .errors import (InvalidParameterValueException, InvalidRequestContentException,
-                     LambdaError, ResourceConflictException, ResourceNotFoundException,
-                     ServiceException, ValidationException)
-from .invoke_api import function_ref, status_line
+                     ResourceConflictException, ResourceNotFoundException, ServiceException,
+                     ValidationException)
+from .invoke_api import function_ref
+from .rest_api import check_integers, json_response, serve
 from .pollers.base import Mapping, Poller
 
 if TYPE_CHECKING:
@@ -100,21 +100,7 @@ def _unsupported(member: str) -> InvalidParameterValueException:
 
 
 def _check_limits(config: dict[str, Any]) -> None:
-    for key, field, low, high in LIMITS:
-        value = config.get(key)
-        if value is None:
-            continue
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise InvalidRequestContentException(
-                f"Could not parse request body into json: {key} must be an integer")
-        if value > high:
-            raise ValidationException(
-                f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy "
-                f"constraint: Member must have value less than or equal to {high}")
-        if value < low:
-            raise ValidationException(
-                f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy "
-                f"constraint: Member must have value greater than or equal to {low}")
+    check_integers(config, LIMITS)
     age = config.get("MaximumRecordAgeInSeconds")
     if age is not None and age != -1 and age < 60:
         raise InvalidParameterValueException(
@@ -619,17 +605,4 @@ def respond(engine: Engine, environ: dict[str, Any]) -> tuple[int, list[tuple[st
 
 def app(engine: Engine, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
     """WSGI application for the requests :func:`handles` accepts."""
-    request_id = str(uuid.uuid4())
-    try:
-        status, headers, body = respond(engine, environ)
-    except LambdaError as error:
-        status, headers, body = error.status, error.headers(request_id), error.body()
-    except Exception as exc:  # a kit fault: report it as AWS reports its own
-        error = ServiceException(f"lambdakit internal error: {exc}")
-        status, headers, body = error.status, error.headers(request_id), error.body()
-    headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-    if not any(k.lower() == "x-amzn-requestid" for k, _ in headers):
-        headers.append(("x-amzn-RequestId", request_id))
-    headers.append(("Content-Length", str(len(body))))
-    start_response(status_line(status), headers)
-    return [body]
+    return serve(lambda: respond(engine, environ), start_response)
