@@ -210,6 +210,17 @@ def cell_errors(graded: nbformat.NotebookNode) -> list[str]:
             if output.output_type == "error"]
 
 
+def assert_graded_cells(notebook: nbformat.NotebookNode, points: dict[str, float],
+                        locked: tuple[str, ...] | list[str] = ()) -> None:
+    """The graded test cells of ``notebook`` are exactly ``points`` (grade id -> points) and all
+    locked, and so is every cell named in ``locked`` (grade ids of the cells that build the lab)."""
+    tests = {c.metadata.nbgrader.grade_id: c.metadata.nbgrader for c in grade_cells(notebook)}
+    assert {grade_id: meta.points for grade_id, meta in tests.items()} == points
+    assert all(meta.locked for meta in tests.values())
+    for grade_id in locked:
+        assert cell(notebook, grade_id).metadata.nbgrader.locked, grade_id
+
+
 def assert_release_is_clean(course: Course, min_distinctive: int) -> nbformat.NotebookNode:
     """Only the notebook is released, without nbgrader's markers and without any distinctive
     line of a solution or hidden test (one found nowhere else in the source); return it.
@@ -234,3 +245,58 @@ def assert_release_is_clean(course: Course, min_distinctive: int) -> nbformat.No
     leaked = sorted(line for line in distinctive if line in release_text)
     assert not leaked, f"solution or hidden-test lines in the release: {leaked}"
     return release
+
+
+def released_course(tmp_path: pathlib.Path, assignment: str, source: pathlib.Path, *,
+                    written_files: tuple[str, ...] = (), planted: str = "",
+                    **create_options) -> Course:
+    """A course (:meth:`Course.create`, ``create_options`` passed on) whose assignment is
+    generated: the release a student gets.
+
+    Before generating, each of ``written_files`` (the files the lab writes as it runs, with
+    ``%%writefile``) is planted next to the source notebook as a script holding the marker
+    ``planted`` that exits at once if run: a solution version left there must be neither
+    released nor used in grading.
+    """
+    course = Course.create(tmp_path, assignment, source, **create_options)
+    for name in written_files:
+        (course.folder("source") / name).write_text(f"# {planted}\nraise SystemExit('{planted}')\n")
+    course.generate_assignment()
+    return course
+
+
+def assert_full_marks(course: Course, student: str, points: dict[str, float], output: str) -> None:
+    """``student`` scored every point of every graded cell (``points``: grade id -> points), and
+    no cell of the autograded notebook shows an error or writes to stderr (nbgrader gives 0 to
+    a test cell that writes to stderr). ``output`` is autograde's, shown when a cell falls short.
+    """
+    scores = course.scores(student)
+    not_full = {c.grade_id: c.score for c in scores.cells.values() if c.score != c.max_score}
+    assert not not_full, f"solution cells below full marks: {not_full}\n--- autograde ---\n{output}"
+    assert set(scores.cells) == set(points)
+    total = sum(points.values())
+    assert (scores.score, scores.max_score) == (total, total)
+    autograded = nbformat.read(
+        course.folder("autograded", student) / f"{course._only_notebook()}.ipynb", 4)
+    noisy = {index: out.get("text") or out.get("ename")
+             for index, c in enumerate(autograded.cells) if c.cell_type == "code"
+             for out in c.outputs if out.output_type == "error" or out.get("name") == "stderr"}
+    assert not noisy, f"cells with errors or stderr output while grading: {noisy}"
+
+
+def assert_committed_release_is_current(course: Course) -> None:
+    """Learners open assignments/ (nbgrader's release folder, committed): it must hold only the
+    notebook, and that must be what `nbgrader generate_assignment` makes from the source today
+    (cell types, sources and nbgrader metadata), never a hand-edited copy."""
+    assignment = course.assignment
+    committed = ROOT / "assignments" / assignment / f"{assignment}.ipynb"
+    assert committed.exists(), f"run `nbgrader generate_assignment {assignment}` and commit it"
+    assert sorted(path.name for path in committed.parent.iterdir()) == [committed.name]
+
+    def shape(path):
+        notebook = nbformat.read(path, as_version=4)
+        return [(c.cell_type, c.source, c.metadata.get("nbgrader")) for c in notebook.cells]
+
+    assert shape(committed) == shape(course.release_notebook()), (
+        f"{committed.relative_to(ROOT)} is stale: run `nbgrader generate_assignment "
+        f"{assignment} --force` from the repository root and commit the result")

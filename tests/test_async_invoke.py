@@ -7,10 +7,8 @@ kit's invocation records; no fixed sleeps.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 import threading
-import uuid
 
 import psutil
 import pytest
@@ -20,12 +18,11 @@ from botocore.exceptions import ClientError
 import lambdakit
 import lambdakit.kit
 from conftest import wait_for
-from lambdakit.kit import LAMBDA_TRUST_POLICY
+from kit_helpers import (ACCOUNT, REGION, function, function_statistic, queue, receive, role,
+                         running_kit)
 from lambdakit.server import Endpoint
 from lambdakit.settings import Settings
 
-ACCOUNT, REGION = "123456789012", "us-east-1"
-WAIT = {"Delay": 0.05, "MaxAttempts": 200}
 NO_RETRIES = Config(retries={"max_attempts": 0, "mode": "standard"})
 
 SUCCEEDS = """
@@ -36,59 +33,13 @@ FAILS = """
 def handler(event, context):
     raise ValueError("no good: " + str(event["n"]))
 """
-LOGS = {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream",
-                                      "logs:PutLogEvents"], "Resource": "*"}
 SEND = {"Effect": "Allow", "Action": ["sqs:SendMessage", "sns:Publish"], "Resource": "*"}
-
-
-def unique(prefix):
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="module")
 def kit():
-    endpoint = Endpoint(settings=Settings(time_scale=0.001)).start()
-    yield lambdakit.kit.Kit(endpoint)
-    endpoint.stop()
-
-
-def role(kit, *statements):
-    iam, name = kit.client("iam"), unique("async-role")
-    arn = iam.create_role(RoleName=name,
-                          AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST_POLICY))["Role"]["Arn"]
-    iam.put_role_policy(RoleName=name, PolicyName="app", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [LOGS, *statements]}))
-    return name, arn
-
-
-def function(kit, source, role_arn, **config):
-    name, lam = unique("async-fn"), kit.client("lambda")
-    lam.create_function(FunctionName=name, Runtime="python3.12", Role=role_arn,
-                        Handler="lambda_function.handler",
-                        Code={"ZipFile": lambdakit.zip_code(source)}, **config)
-    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig=WAIT)
-    return name
-
-
-def queue(kit):
-    name = unique("async-q")
-    url = kit.client("sqs").create_queue(QueueName=name)["QueueUrl"]
-    return url, f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
-
-
-def receive(kit, url, count=1, timeout=20.0):
-    """Wait until ``count`` messages arrived in the queue; return them (bodies as JSON)."""
-    sqs, got = kit.client("sqs"), []
-
-    def arrived():
-        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
-                                           MessageAttributeNames=["All"]).get("Messages", []):
-            message["Json"] = json.loads(message["Body"])
-            got.append(message)
-        return len(got) >= count
-
-    wait_for(arrived, timeout=timeout, message=f"{count} message(s) in {url}")
-    return got
+    with running_kit() as kit:
+        yield kit
 
 
 def invoke_event(kit, name, event):
@@ -100,17 +51,6 @@ def invoke_event(kit, name, event):
 
 def runs(kit, name):
     return [r for r in kit.records if r.function_name == name]
-
-
-def statistic(kit, name, metric, stat="Sum"):
-    now = dt.datetime.now(dt.timezone.utc)
-    points = kit.client("cloudwatch").get_metric_statistics(
-        Namespace="AWS/Lambda", MetricName=metric, Statistics=[stat],
-        Dimensions=[{"Name": "FunctionName", "Value": name}],
-        StartTime=now - dt.timedelta(minutes=5), EndTime=now + dt.timedelta(minutes=1),
-        Period=600)["Datapoints"]
-    return sum(p[stat] for p in points) if stat == "Sum" else max(
-        (p[stat] for p in points), default=None)
 
 
 def test_success_sends_the_invocation_record_to_the_on_success_queue(kit):
@@ -129,9 +69,9 @@ def test_success_sends_the_invocation_record_to_the_on_success_queue(kit):
     assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST"}
     assert record["responsePayload"] == {"doubled": 42}
     assert [r.invocation_type for r in runs(kit, name)] == ["Event"]
-    assert wait_for(lambda: statistic(kit, name, "AsyncEventsReceived") == 1)
-    assert statistic(kit, name, "AsyncEventAge", "Maximum") is not None
-    assert not statistic(kit, name, "AsyncEventsDropped")
+    assert wait_for(lambda: function_statistic(kit, name, "AsyncEventsReceived") == 1)
+    assert function_statistic(kit, name, "AsyncEventAge", "Maximum") is not None
+    assert not function_statistic(kit, name, "AsyncEventsDropped")
 
 
 def test_function_errors_are_retried_twice_then_go_to_on_failure_and_the_dlq(kit):
@@ -160,7 +100,7 @@ def test_function_errors_are_retried_twice_then_go_to_on_failure_and_the_dlq(kit
     attributes = {k: v["StringValue"] for k, v in dead["MessageAttributes"].items()}
     assert attributes == {"RequestID": request_id, "ErrorCode": "200",
                           "ErrorMessage": "no good: 7"}
-    assert wait_for(lambda: statistic(kit, name, "AsyncEventsDropped") == 1)
+    assert wait_for(lambda: function_statistic(kit, name, "AsyncEventsDropped") == 1)
 
 
 def test_zero_retry_attempts_means_one_invocation(kit):
@@ -193,7 +133,7 @@ def test_a_role_that_may_not_send_is_refused_at_put_and_counts_failed_deliveries
         FunctionName=name, DestinationConfig={"OnSuccess": {"Destination": arn}})
     iam.delete_role_policy(RoleName=role_name, PolicyName="send")
     invoke_event(kit, name, {"n": 2})
-    assert wait_for(lambda: statistic(kit, name, "DestinationDeliveryFailures") == 1)
+    assert wait_for(lambda: function_statistic(kit, name, "DestinationDeliveryFailures") == 1)
     assert len(runs(kit, name)) == 1
     sqs = kit.client("sqs")
     assert "Messages" not in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
@@ -214,8 +154,9 @@ def test_throttled_events_are_retried_until_the_event_is_too_old(kit):
     assert record["requestContext"]["approximateInvokeCount"] > 1  # retried with backoff
     assert record["requestPayload"] == {"n": 3}
     assert runs(kit, name) == []
-    assert statistic(kit, name, "Throttles") == record["requestContext"]["approximateInvokeCount"]
-    assert wait_for(lambda: statistic(kit, name, "AsyncEventsDropped") == 1)
+    assert (function_statistic(kit, name, "Throttles")
+            == record["requestContext"]["approximateInvokeCount"])
+    assert wait_for(lambda: function_statistic(kit, name, "AsyncEventsDropped") == 1)
 
 
 def test_event_invoke_config_round_trip_and_validation(kit):

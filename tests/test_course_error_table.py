@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 
 import pytest
 
-import lambdakit.kit
+import kit_helpers
+from kit_helpers import role, running_kit, unique
 from lambdakit.course.error_table import (Attempt, Observation, error_table, function_log,
                                           observe_async, observe_sqs, observe_sync,
                                           wait_for_invocation, wait_for_message)
-from lambdakit.kit import LAMBDA_TRUST_POLICY
-from lambdakit.server import Endpoint
-from lambdakit.settings import Settings
 
-ACCOUNT, REGION = "123456789012", "us-east-1"
 FAILS = """
 def handler(event, context):
     raise ValueError("cannot handle " + json.dumps(event))
@@ -33,35 +29,25 @@ def handler(event, context):
     return {"ok": True}
 """
 
+#: what the role may do besides writing logs: send to destinations, poll the source queue
+QUEUES = {"Effect": "Allow", "Resource": "*", "Action": [
+    "sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+    "sqs:ChangeMessageVisibility"]}
+
 
 @pytest.fixture(scope="module")
 def kit():
-    endpoint = Endpoint(settings=Settings(time_scale=0.001)).start()
-    yield lambdakit.kit.Kit(endpoint)
-    endpoint.stop()
-
-
-def unique(prefix):
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+    with running_kit() as kit:
+        yield kit
 
 
 @pytest.fixture(scope="module")
 def role_arn(kit):
-    iam, name = kit.client("iam"), unique("table-role")
-    arn = iam.create_role(RoleName=name,
-                          AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST_POLICY))["Role"]["Arn"]
-    iam.put_role_policy(RoleName=name, PolicyName="app", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
-            "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
-            "sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage",
-            "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]}]}))
-    return arn
+    return role(kit, QUEUES, prefix="table-role")[1]
 
 
 def queue(kit, **attributes):
-    name = unique("table-q")
-    url = kit.client("sqs").create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
-    return url, f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
+    return kit_helpers.queue(kit, prefix="table-q", **attributes)
 
 
 def deploy(kit, source, role_arn, **config):

@@ -15,33 +15,22 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-import lambdakit
-import lambdakit.kit
 from conftest import wait_for
-from lambdakit.kit import LAMBDA_TRUST_POLICY
-from lambdakit.server import Endpoint
-from lambdakit.settings import Settings
+import kit_helpers
+from kit_helpers import (ACCOUNT, REGION, function_arn, mapping_deleted, mapping_state,
+                         running_kit, unique)
 
-ACCOUNT, REGION = "123456789012", "us-east-1"
-WAIT = {"Delay": 0.05, "MaxAttempts": 200}
 NO_RETRIES = Config(retries={"max_attempts": 0, "mode": "standard"})
-LOGS = {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream",
-                                      "logs:PutLogEvents"], "Resource": "*"}
 POLL = {"Effect": "Allow", "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage",
                                       "sqs:GetQueueAttributes"], "Resource": "*"}
 HANDLER = "def handler(event, context):\n    return None\n"
 NOT_FOUND = "The resource you requested does not exist."
 
 
-def unique(prefix):
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
 @pytest.fixture(scope="module")
 def kit():
-    endpoint = Endpoint(settings=Settings(time_scale=0.001)).start()
-    yield lambdakit.kit.Kit(endpoint)
-    endpoint.stop()
+    with running_kit() as kit:
+        yield kit
 
 
 @pytest.fixture(scope="module")
@@ -50,30 +39,17 @@ def lam(kit):
 
 
 def role(kit, *statements):
-    iam, name = kit.client("iam"), unique("esm-role")
-    arn = iam.create_role(RoleName=name,
-                          AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST_POLICY))["Role"]["Arn"]
-    iam.put_role_policy(RoleName=name, PolicyName="app", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [LOGS, *statements]}))
-    return arn
+    """The ARN of a new execution role with ``statements`` (and logs)."""
+    return kit_helpers.role(kit, *statements, prefix="esm-role")[1]
 
 
 def function(kit, role_arn, **config):
-    name, lam = unique("esm-fn"), kit.client("lambda")
-    lam.create_function(FunctionName=name, Runtime="python3.12", Role=role_arn,
-                        Handler="lambda_function.handler",
-                        Code={"ZipFile": lambdakit.zip_code(HANDLER)}, **config)
-    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig=WAIT)
-    return name
+    return kit_helpers.function(kit, HANDLER, role_arn, prefix="esm-fn", **config)
 
 
 def queue(kit, fifo=False, **attributes):
-    name = unique("esm-q") + (".fifo" if fifo else "")
-    if fifo:
-        attributes.update(FifoQueue="true", ContentBasedDeduplication="true")
-    kit.client("sqs").create_queue(QueueName=name, Attributes={
-        k: str(v) for k, v in attributes.items()})
-    return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
+    """The ARN of a new queue."""
+    return kit_helpers.queue(kit, prefix="esm-q", fifo=fifo, **attributes)[1]
 
 
 @pytest.fixture(scope="module")
@@ -82,33 +58,12 @@ def fn(kit):
     return function(kit, role(kit, POLL))
 
 
-def fn_arn(name, qualifier=None):
-    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
-    return f"{arn}:{qualifier}" if qualifier else arn
-
-
 def error(call, **kwargs):
     with pytest.raises(ClientError) as caught:
         call(**kwargs)
     response = caught.value.response
     return (response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"],
             response["Error"]["Message"])
-
-
-def state(lam, uuid_, wanted):
-    return wait_for(lambda: lam.get_event_source_mapping(UUID=uuid_)["State"] == wanted,
-                    message=f"State {wanted}")
-
-
-def gone(lam, uuid_):
-    def missing():
-        try:
-            lam.get_event_source_mapping(UUID=uuid_)
-        except lam.exceptions.ResourceNotFoundException:
-            return True
-        return False
-
-    wait_for(missing, message=f"mapping {uuid_} deleted")
 
 
 def test_create_get_list_delete_as_boto3_sees_them(kit, lam, fn):
@@ -120,16 +75,16 @@ def test_create_get_list_delete_as_boto3_sees_them(kit, lam, fn):
     assert isinstance(created.pop("LastModified"), dt.datetime)
     assert created == {
         "UUID": uuid_, "BatchSize": 10, "MaximumBatchingWindowInSeconds": 0,
-        "EventSourceArn": source, "FunctionArn": fn_arn(fn), "State": "Creating",
+        "EventSourceArn": source, "FunctionArn": function_arn(fn), "State": "Creating",
         "StateTransitionReason": "USER_INITIATED", "FunctionResponseTypes": [],
         "EventSourceMappingArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:event-source-mapping:"
                                  f"{uuid_}"}
-    state(lam, uuid_, "Enabled")
+    mapping_state(lam, uuid_, "Enabled")
     got = lam.get_event_source_mapping(UUID=uuid_)
     assert got["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert {k: v for k, v in got.items() if k not in ("ResponseMetadata", "LastModified")} == {
         **created, "State": "Enabled"}
-    for query in ({"EventSourceArn": source}, {"FunctionName": fn}, {"FunctionName": fn_arn(fn)},
+    for query in ({"EventSourceArn": source}, {"FunctionName": fn}, {"FunctionName": function_arn(fn)},
                   {"EventSourceArn": source, "FunctionName": fn}):
         listed = lam.list_event_source_mappings(**query)["EventSourceMappings"]
         assert [m["UUID"] for m in listed] == [uuid_], query
@@ -137,7 +92,7 @@ def test_create_get_list_delete_as_boto3_sees_them(kit, lam, fn):
     deleted = lam.delete_event_source_mapping(UUID=uuid_)
     assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 202
     assert deleted["State"] == "Deleting" and deleted["UUID"] == uuid_
-    gone(lam, uuid_)
+    mapping_deleted(lam, uuid_)
     assert error(lam.get_event_source_mapping, UUID=uuid_) == (
         "ResourceNotFoundException", 404, NOT_FOUND)
     assert lam.list_event_source_mappings(EventSourceArn=source)["EventSourceMappings"] == []
@@ -176,15 +131,15 @@ def test_a_version_or_alias_is_kept_in_function_arn_and_duplicates_conflict(kit,
     kit.client("lambda").create_alias(FunctionName=fn, Name="live", FunctionVersion=version)
     on_alias = lam.create_event_source_mapping(EventSourceArn=source, FunctionName=f"{fn}:live",
                                                Enabled=False)
-    assert on_alias["FunctionArn"] == fn_arn(fn, "live")
+    assert on_alias["FunctionArn"] == function_arn(fn, "live")
     on_version = lam.create_event_source_mapping(EventSourceArn=source,
-                                                 FunctionName=fn_arn(fn, version), Enabled=False)
-    assert on_version["FunctionArn"] == fn_arn(fn, version)
-    listed = lam.list_event_source_mappings(FunctionName=fn_arn(fn, "live"))
+                                                 FunctionName=function_arn(fn, version), Enabled=False)
+    assert on_version["FunctionArn"] == function_arn(fn, version)
+    listed = lam.list_event_source_mappings(FunctionName=function_arn(fn, "live"))
     assert [m["UUID"] for m in listed["EventSourceMappings"]] == [on_alias["UUID"]]
     # the same source and function ARN again: AWS's conflict, naming the existing mapping
     assert error(lam.create_event_source_mapping, EventSourceArn=source,
-                 FunctionName=fn_arn(fn, "live")) == (
+                 FunctionName=function_arn(fn, "live")) == (
         "ResourceConflictException", 409,
         f'An event source mapping with SQS arn (" {source} ") and function (" {fn} ") already '
         f"exists. Please update or delete the existing mapping with UUID {on_alias['UUID']}")
@@ -350,12 +305,12 @@ def test_states_follow_enable_disable_and_updates(kit, lam, fn):
                                               Enabled=False)
     uuid_ = created["UUID"]
     assert created["State"] == "Creating"
-    state(lam, uuid_, "Disabled")
+    mapping_state(lam, uuid_, "Disabled")
     assert kit.endpoint.engine.event_sources.poller(uuid_) is None
     assert poller_threads(uuid_) == []
     enabling = lam.update_event_source_mapping(UUID=uuid_, Enabled=True)
     assert enabling["State"] == "Enabling" and enabling["ResponseMetadata"]["HTTPStatusCode"] == 202
-    state(lam, uuid_, "Enabled")
+    mapping_state(lam, uuid_, "Enabled")
     assert wait_for(lambda: poller_threads(uuid_))
     updating = lam.update_event_source_mapping(
         UUID=uuid_, BatchSize=50, MaximumBatchingWindowInSeconds=2,
@@ -367,7 +322,7 @@ def test_states_follow_enable_disable_and_updates(kit, lam, fn):
     assert updating["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert updating["ScalingConfig"] == {"MaximumConcurrency": 3}
     assert updating["LastModified"] >= created["LastModified"]
-    state(lam, uuid_, "Enabled")
+    mapping_state(lam, uuid_, "Enabled")
     # settings not named stay; an empty FilterCriteria or ScalingConfig removes it
     cleared = lam.update_event_source_mapping(UUID=uuid_, FilterCriteria={}, ScalingConfig={})
     assert "FilterCriteria" not in cleared and "ScalingConfig" not in cleared
@@ -378,11 +333,11 @@ def test_states_follow_enable_disable_and_updates(kit, lam, fn):
         "than 10")
     disabling = lam.update_event_source_mapping(UUID=uuid_, Enabled=False)
     assert disabling["State"] == "Disabling"
-    state(lam, uuid_, "Disabled")
+    mapping_state(lam, uuid_, "Disabled")
     assert wait_for(lambda: poller_threads(uuid_) == [])
     assert lam.get_event_source_mapping(UUID=uuid_)["BatchSize"] == 50
     lam.delete_event_source_mapping(UUID=uuid_)
-    gone(lam, uuid_)
+    mapping_deleted(lam, uuid_)
 
 
 def test_update_can_point_the_mapping_at_another_function(kit, lam, fn):
@@ -391,15 +346,15 @@ def test_update_can_point_the_mapping_at_another_function(kit, lam, fn):
                                               Enabled=False)
     other = function(kit, role(kit, POLL))
     moved = lam.update_event_source_mapping(UUID=created["UUID"], FunctionName=other)
-    assert moved["FunctionArn"] == fn_arn(other)
+    assert moved["FunctionArn"] == function_arn(other)
     # the new function's role must be able to poll too
     weak = function(kit, role(kit))
     assert error(lam.update_event_source_mapping, UUID=created["UUID"], FunctionName=weak) == (
         "InvalidParameterValueException", 400,
         "The provided execution role does not have permissions to call ReceiveMessage on SQS")
-    assert lam.get_event_source_mapping(UUID=created["UUID"])["FunctionArn"] == fn_arn(other)
+    assert lam.get_event_source_mapping(UUID=created["UUID"])["FunctionArn"] == function_arn(other)
     lam.delete_event_source_mapping(UUID=created["UUID"])
-    gone(lam, created["UUID"])
+    mapping_deleted(lam, created["UUID"])
 
 
 def test_malformed_json_body_is_refused(kit):

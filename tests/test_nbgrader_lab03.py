@@ -26,8 +26,9 @@ import re
 import nbformat
 import pytest
 
-from nbgrader_harness import (Course, ROOT, SOLUTION, assert_release_is_clean, cell, cell_errors,
-                              grade_cells, with_grade_cells)
+from nbgrader_harness import (Course, ROOT, SOLUTION, assert_committed_release_is_current,
+                              assert_full_marks, assert_graded_cells, assert_release_is_clean,
+                              cell, cell_errors, grade_cells, released_course, with_grade_cells)
 
 ASSIGNMENT = "lab03_least_privilege"
 LAB = ROOT / "labs" / ASSIGNMENT
@@ -74,10 +75,8 @@ def _cell_scores(course: Course, student: str) -> dict[str, float]:
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    course = Course.create(tmp_path_factory.mktemp("nbgrader-lab03"), ASSIGNMENT, LAB,
+    return released_course(tmp_path_factory.mktemp("nbgrader-lab03"), ASSIGNMENT, LAB,
                            source_directory="labs")
-    course.generate_assignment()
-    return course
 
 
 @pytest.fixture(scope="module")
@@ -116,28 +115,13 @@ def test_the_release_has_no_solutions_and_no_hidden_tests(course):
     assert len(stubs) == len(SOLUTION.findall(source_text)) == 2
     assert all(not cell.get("outputs") for cell in release.cells if cell.cell_type == "code")
 
-    tests = {cell.metadata.nbgrader.grade_id: cell.metadata.nbgrader for cell in grade_cells(release)}
-    assert {grade_id: meta.points for grade_id, meta in tests.items()} == POINTS
+    assert_graded_cells(release, POINTS, locked=LOCKED_CELLS)  # the cells that build the lab too
     assert sum(POINTS.values()) == 10
-    assert all(meta.locked for meta in tests.values())
-    for grade_id in LOCKED_CELLS:  # the cells that build the lab are locked too
-        assert cell(release, grade_id).metadata.nbgrader.locked, grade_id
 
 
 def test_the_solution_scores_full_marks(graded):
     course, output = graded
-    scores = course.scores("solution")
-    not_full = {cell.grade_id: cell.score for cell in scores.cells.values()
-                if cell.score != cell.max_score}
-    assert not not_full, f"solution cells below full marks: {not_full}\n--- autograde ---\n{output}"
-    assert set(scores.cells) == set(POINTS)
-    assert (scores.score, scores.max_score) == (10.0, 10.0)
-    # nbgrader gives 0 to a test cell that writes to stderr: no cell of the solution does.
-    noisy = {index: output.get("text") or output.get("ename")
-             for index, cell in enumerate(_autograded(course, "solution").cells)
-             if cell.cell_type == "code" for output in cell.outputs
-             if output.output_type == "error" or output.get("name") == "stderr"}
-    assert not noisy, f"cells with errors or stderr output while grading: {noisy}"
+    assert_full_marks(course, "solution", POINTS, output)
 
 
 def test_the_untouched_release_scores_zero_without_crashing(graded):
@@ -226,19 +210,9 @@ def test_grading_records_no_progress(graded):
 
 
 def test_the_committed_learner_copy_is_the_current_release(course):
-    """Learners open assignments/ (nbgrader's release folder, committed): it must be what
-    `nbgrader generate_assignment` makes from the source today, never a hand-edited copy."""
-    committed = ROOT / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    assert committed.exists(), f"run `nbgrader generate_assignment {ASSIGNMENT}` and commit it"
-    assert sorted(path.name for path in committed.parent.iterdir()) == [committed.name]
+    """Learners open assignments/: it must be what `nbgrader generate_assignment` makes."""
+    assert_committed_release_is_current(course)
 
-    def shape(path):
-        notebook = nbformat.read(path, as_version=4)
-        return [(cell.cell_type, cell.source, cell.metadata.get("nbgrader")) for cell in notebook.cells]
-
-    assert shape(committed) == shape(course.release_notebook()), (
-        f"{committed.relative_to(ROOT)} is stale: run `nbgrader generate_assignment "
-        f"{ASSIGNMENT} --force` from the repository root and commit the result")
 
 
 def test_the_source_notebook_is_committed_without_outputs():

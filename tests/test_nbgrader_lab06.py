@@ -22,8 +22,9 @@ import copy
 import nbformat
 import pytest
 
-from nbgrader_harness import (Course, ROOT, SOLUTION, assert_release_is_clean, cell, cell_errors,
-                              grade_cells, with_grade_cells)
+from nbgrader_harness import (Course, ROOT, SOLUTION, assert_committed_release_is_current,
+                              assert_full_marks, assert_graded_cells, assert_release_is_clean,
+                              cell, cell_errors, grade_cells, released_course, with_grade_cells)
 
 ASSIGNMENT = "lab06_reliable_orders"
 LAB = ROOT / "labs" / ASSIGNMENT
@@ -86,12 +87,9 @@ def solution_with(source: nbformat.NotebookNode, old: str, new: str) -> nbformat
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    course = Course.create(tmp_path_factory.mktemp("nbgrader-lab06"), ASSIGNMENT, LAB,
+    return released_course(tmp_path_factory.mktemp("nbgrader-lab06"), ASSIGNMENT, LAB,
+                           written_files=WRITTEN_FILES, planted=PLANTED,
                            source_directory="labs")
-    for name in WRITTEN_FILES:
-        (course.folder("source") / name).write_text(f"# {PLANTED}\nraise SystemExit('{PLANTED}')\n")
-    course.generate_assignment()
-    return course
 
 
 @pytest.fixture(scope="module")
@@ -128,27 +126,13 @@ def test_the_release_has_no_solutions_and_no_hidden_tests(course):
     assert "def parse_order(body):" in module and "raise BadOrder(" in module
     assert "ConditionExpression" not in module and "batchItemFailures" not in module
 
-    tests = {c.metadata.nbgrader.grade_id: c.metadata.nbgrader for c in grade_cells(release)}
-    assert {grade_id: meta.points for grade_id, meta in tests.items()} == POINTS
+    assert_graded_cells(release, POINTS, locked=LOCKED_CELLS)
     assert sum(POINTS.values()) == 10
-    assert all(meta.locked for meta in tests.values())
-    for grade_id in LOCKED_CELLS:
-        assert cell(release, grade_id).metadata.nbgrader.locked, grade_id
 
 
 def test_the_solution_scores_full_marks(graded):
     course, output = graded
-    scores = course.scores("solution")
-    not_full = {c.grade_id: c.score for c in scores.cells.values() if c.score != c.max_score}
-    assert not not_full, f"solution cells below full marks: {not_full}\n--- autograde ---\n{output}"
-    assert set(scores.cells) == set(POINTS)
-    assert (scores.score, scores.max_score) == (10.0, 10.0)
-    # nbgrader gives 0 to a test cell that writes to stderr: no cell of the solution does.
-    autograded = nbformat.read(course.folder("autograded", "solution") / f"{ASSIGNMENT}.ipynb", 4)
-    noisy = {index: out.get("text") or out.get("ename")
-             for index, c in enumerate(autograded.cells) if c.cell_type == "code"
-             for out in c.outputs if out.output_type == "error" or out.get("name") == "stderr"}
-    assert not noisy, f"cells with errors or stderr output while grading: {noisy}"
+    assert_full_marks(course, "solution", POINTS, output)
 
 
 def test_the_untouched_release_scores_zero_without_crashing(graded):
@@ -218,16 +202,5 @@ def test_grading_records_no_progress(graded):
 
 
 def test_the_committed_learner_copy_is_the_current_release(course):
-    """Learners open assignments/ (nbgrader's release folder, committed): it must be what
-    `nbgrader generate_assignment` makes from the source today, never a hand-edited copy."""
-    committed = ROOT / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    assert committed.exists(), f"run `nbgrader generate_assignment {ASSIGNMENT}` and commit it"
-    assert sorted(path.name for path in committed.parent.iterdir()) == [committed.name]
-
-    def shape(path):
-        notebook = nbformat.read(path, as_version=4)
-        return [(c.cell_type, c.source, c.metadata.get("nbgrader")) for c in notebook.cells]
-
-    assert shape(committed) == shape(course.release_notebook()), (
-        f"{committed.relative_to(ROOT)} is stale: run `nbgrader generate_assignment "
-        f"{ASSIGNMENT} --force` from the repository root and commit the result")
+    """Learners open assignments/: it must be what `nbgrader generate_assignment` makes."""
+    assert_committed_release_is_current(course)

@@ -16,8 +16,9 @@ import copy
 import nbformat
 import pytest
 
-from nbgrader_harness import (Course, ROOT, SOLUTION, assert_release_is_clean, cell as graded_cell,
-                              grade_cells, with_grade_cells)
+from nbgrader_harness import (ROOT, SOLUTION, assert_committed_release_is_current,
+                              assert_full_marks, assert_graded_cells, assert_release_is_clean,
+                              cell as graded_cell, grade_cells, released_course, with_grade_cells)
 
 ASSIGNMENT = "lab01_first_function"
 LAB = ROOT / "labs" / ASSIGNMENT
@@ -31,12 +32,9 @@ PLANTED = "PLANTED-SOLUTION-FILE-7f3a"
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    course = Course.create(tmp_path_factory.mktemp("nbgrader"), ASSIGNMENT, LAB,
+    return released_course(tmp_path_factory.mktemp("nbgrader"), ASSIGNMENT, LAB,
+                           written_files=WRITTEN_FILES, planted=PLANTED,
                            source_directory="labs")
-    for name in WRITTEN_FILES:
-        (course.folder("source") / name).write_text(f"# {PLANTED}\nraise SystemExit('{PLANTED}')\n")
-    course.generate_assignment()
-    return course
 
 
 @pytest.fixture(scope="module")
@@ -71,26 +69,12 @@ def test_the_release_has_no_solutions_and_no_hidden_tests(course):
         len(SOLUTION.findall(source_text)) == 4
     assert all(not cell.get("outputs") for cell in release.cells if cell.cell_type == "code")
 
-    tests = {cell.metadata.nbgrader.grade_id: cell.metadata.nbgrader for cell in grade_cells(release)}
-    assert {grade_id: meta.points for grade_id, meta in tests.items()} == POINTS
-    assert all(meta.locked for meta in tests.values())
+    assert_graded_cells(release, POINTS)
 
 
 def test_the_solution_scores_full_marks(graded):
     course, output = graded
-    scores = course.scores("solution")
-    not_full = {cell.grade_id: cell.score for cell in scores.cells.values()
-                if cell.score != cell.max_score}
-    assert not not_full, f"solution cells below full marks: {not_full}\n--- autograde ---\n{output}"
-    assert set(scores.cells) == set(POINTS)
-    assert (scores.score, scores.max_score) == (10.0, 10.0)
-    # nbgrader gives 0 to a test cell that writes to stderr: no cell of the solution does.
-    autograded = nbformat.read(course.folder("autograded", "solution") / f"{ASSIGNMENT}.ipynb", 4)
-    noisy = {index: output.get("text") or output.get("ename")
-             for index, cell in enumerate(autograded.cells) if cell.cell_type == "code"
-             for output in cell.outputs
-             if output.output_type == "error" or output.get("name") == "stderr"}
-    assert not noisy, f"cells with errors or stderr output while grading: {noisy}"
+    assert_full_marks(course, "solution", POINTS, output)
 
 
 def test_the_untouched_release_scores_zero_without_crashing(graded):
@@ -142,15 +126,5 @@ def test_grading_records_no_progress(graded):
 
 
 def test_the_committed_learner_copy_is_the_current_release(course):
-    """Learners open assignments/ (nbgrader's release folder, committed): it must be what
-    `nbgrader generate_assignment` makes from the source today, never a hand-edited copy."""
-    committed = ROOT / "assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    assert committed.exists(), "run `nbgrader generate_assignment lab01_first_function` and commit it"
-
-    def shape(path):
-        notebook = nbformat.read(path, as_version=4)
-        return [(cell.cell_type, cell.source, cell.metadata.get("nbgrader")) for cell in notebook.cells]
-
-    assert shape(committed) == shape(course.release_notebook()), (
-        f"{committed.relative_to(ROOT)} is stale: run `nbgrader generate_assignment "
-        f"{ASSIGNMENT} --force` from the repository root and commit the result")
+    """Learners open assignments/: it must be what `nbgrader generate_assignment` makes."""
+    assert_committed_release_is_current(course)

@@ -22,20 +22,14 @@ import json
 import pathlib
 import random
 import threading
-import uuid
 
 import psutil
 import pytest
 
-import lambdakit
-import lambdakit.kit
 from conftest import wait_for
-from lambdakit.kit import LAMBDA_TRUST_POLICY
-from lambdakit.server import Endpoint
-from lambdakit.settings import Settings
+import kit_helpers
+from kit_helpers import WAIT, function_statistic, role, running_kit
 
-ACCOUNT, REGION = "123456789012", "us-east-1"
-WAIT = {"Delay": 0.05, "MaxAttempts": 200}
 
 #: one handler for both halves; an event's "mode" says which fault it injects
 HANDLER = r'''
@@ -75,22 +69,18 @@ def handler(event, context):
     return {"batchItemFailures": failures}
 '''
 
-POLICY = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
-                                   "sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage",
-                                   "sqs:GetQueueAttributes"], "Resource": "*"}]}
-
-
-def unique(prefix):
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+#: a metric window that holds the whole (long) run: the last 30 minutes, in hours
+WHOLE_RUN = {"minutes": 30, "period": 3600}
+#: what the role may do besides writing logs: send to destinations and DLQs, poll the source
+QUEUES = {"Effect": "Allow", "Action": ["sqs:SendMessage", "sqs:ReceiveMessage",
+                                        "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+          "Resource": "*"}
 
 
 @pytest.fixture(scope="module")
 def kit():
-    endpoint = Endpoint(settings=Settings(time_scale=0.001)).start()
-    kit = lambdakit.kit.Kit(endpoint)
-    yield kit
-    endpoint.stop()
+    with running_kit() as kit:
+        yield kit
     workers = [p for p in psutil.Process().children(recursive=True)
                if "lambdakit" in " ".join(p.cmdline()) and p.is_running()
                and p.status() != psutil.STATUS_ZOMBIE]
@@ -98,23 +88,12 @@ def kit():
 
 
 def function(kit, timeout=1):
-    iam, name = kit.client("iam"), unique("chaos-role")
-    role = iam.create_role(RoleName=name,
-                           AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST_POLICY))["Role"]["Arn"]
-    iam.put_role_policy(RoleName=name, PolicyName="app", PolicyDocument=json.dumps(POLICY))
-    fn, lam = unique("chaos-fn"), kit.client("lambda")
-    lam.create_function(FunctionName=fn, Runtime="python3.12", Role=role, Timeout=timeout,
-                        Handler="lambda_function.handler", Code={"ZipFile": lambdakit.zip_code(HANDLER)})
-    lam.get_waiter("function_active_v2").wait(FunctionName=fn, WaiterConfig=WAIT)
-    return fn
+    _, role_arn = role(kit, QUEUES, prefix="chaos-role")
+    return kit_helpers.function(kit, HANDLER, role_arn, prefix="chaos-fn", Timeout=timeout)
 
 
 def queue(kit, **attributes):
-    name = unique("chaos-q")
-    sqs = kit.client("sqs")
-    url = sqs.create_queue(QueueName=name, Attributes={k: str(v) for k, v in attributes.items()})[
-        "QueueUrl"]
-    return url, f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
+    return kit_helpers.queue(kit, prefix="chaos-q", **attributes)
 
 
 def drain(kit, url):
@@ -216,20 +195,9 @@ def test_a_thousand_async_events_each_end_exactly_once(kit, tmp_path):
     # events that failed first (flaky ones, chaos victims, throttled ones) were retried to success
     assert any(r["requestContext"]["approximateInvokeCount"] >= 2 for r in succeeded)
     # the drops AWS counts are exactly the failed events
-    assert wait_for(lambda: _sum(kit, name, "AsyncEventsDropped") == len(failed_ids), timeout=30)
-    assert _sum(kit, name, "AsyncEventsReceived") == 1000
-
-
-def _sum(kit, name, metric):
-    import datetime as dt
-
-    now = dt.datetime.now(dt.timezone.utc)
-    points = kit.client("cloudwatch").get_metric_statistics(
-        Namespace="AWS/Lambda", MetricName=metric, Statistics=["Sum"],
-        Dimensions=[{"Name": "FunctionName", "Value": name}],
-        StartTime=now - dt.timedelta(minutes=30), EndTime=now + dt.timedelta(minutes=1),
-        Period=3600)["Datapoints"]
-    return sum(p["Sum"] for p in points)
+    assert wait_for(lambda: function_statistic(kit, name, "AsyncEventsDropped", **WHOLE_RUN)
+                    == len(failed_ids), timeout=30)
+    assert function_statistic(kit, name, "AsyncEventsReceived", **WHOLE_RUN) == 1000
 
 
 def test_a_thousand_sqs_messages_each_end_exactly_once(kit, tmp_path):

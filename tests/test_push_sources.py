@@ -13,13 +13,11 @@ and the refusal is in ``push_sources.recent_refusals()`` when the publishing cal
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
 import logging
 import os
 import re
 import tempfile
-import uuid
 from types import SimpleNamespace
 
 import pytest
@@ -29,16 +27,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-import lambdakit
-import lambdakit.kit
 from conftest import wait_for
+from kit_helpers import (ACCOUNT, REGION, CachingKit, function, function_arn, queue, receive, role,
+                         running_kit, statistic, unique)
 from lambdakit import events, push_sources
-from lambdakit.kit import LAMBDA_TRUST_POLICY
-from lambdakit.server import Endpoint
-from lambdakit.settings import Settings
 
-ACCOUNT, REGION, OTHER_ACCOUNT = "123456789012", "us-east-1", "210987654321"
-WAIT = {"Delay": 0.05, "MaxAttempts": 200}
+OTHER_ACCOUNT = "210987654321"
 
 REPORTER = """
 import os, time
@@ -53,65 +47,18 @@ def handler(event, context):
         raise RuntimeError("failing on purpose")
     return {"arn": context.invoked_function_arn, "version": context.function_version}
 """
-ROLE_POLICY = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream",
-                                   "logs:PutLogEvents"], "Resource": "*"},
-    {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}]}
-
-
-def unique(prefix):
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-class CachingKit(lambdakit.kit.Kit):
-    """A Kit whose clients are made once (making a boto3 client is slow on a busy machine)."""
-
-    def __init__(self, endpoint):
-        super().__init__(endpoint)
-        self._clients = {}
-
-    def client(self, service, **kwargs):
-        if kwargs:
-            return super().client(service, **kwargs)
-        if service not in self._clients:
-            self._clients[service] = super().client(service)
-        return self._clients[service]
+SEND = {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}
 
 
 @pytest.fixture(scope="module")
 def kit():
-    endpoint = Endpoint(settings=Settings(time_scale=0.001)).start()
-    yield CachingKit(endpoint)
-    endpoint.stop()
+    with running_kit(kit_class=CachingKit) as kit:
+        yield kit
 
 
 @pytest.fixture(scope="module")
 def role_arn(kit):
-    iam, name = kit.client("iam"), unique("push-role")
-    arn = iam.create_role(RoleName=name,
-                          AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST_POLICY))["Role"]["Arn"]
-    iam.put_role_policy(RoleName=name, PolicyName="app", PolicyDocument=json.dumps(ROLE_POLICY))
-    return arn
-
-
-def queue(kit):
-    name = unique("push-q")
-    url = kit.client("sqs").create_queue(QueueName=name)["QueueUrl"]
-    return url, f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
-
-
-def receive(kit, url, count=1, timeout=30.0):
-    sqs, got = kit.client("sqs"), []
-
-    def arrived():
-        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
-                                           MessageAttributeNames=["All"]).get("Messages", []):
-            message["Json"] = json.loads(message["Body"])
-            got.append(message)
-        return len(got) >= count
-
-    wait_for(arrived, timeout=timeout, message=f"{count} message(s) in {url}")
-    return got
+    return role(kit, SEND, prefix="push-role")[1]
 
 
 def empty(kit, url):
@@ -124,20 +71,17 @@ class Function:
     the event and what the handler saw). With ``gate``, the handler waits for a file."""
 
     def __init__(self, kit, role_arn, *, gate=False, fail=False, on_failure=None, **config):
-        self.kit, self.name = kit, unique("push-fn")
-        self.out, out_arn = queue(kit)
+        self.kit = kit
+        self.out, out_arn = queue(kit, prefix="push-q")
         variables = {}
         if gate:
             self.gate = os.path.join(tempfile.gettempdir(), unique("lambdakit-gate"))
             variables["GATE"] = self.gate
         if fail:
             variables["FAIL"] = "1"
-        lam = kit.client("lambda")
-        self.arn = lam.create_function(
-            FunctionName=self.name, Runtime="python3.12", Role=role_arn,
-            Handler="lambda_function.handler", Code={"ZipFile": lambdakit.zip_code(REPORTER)},
-            Timeout=60, Environment={"Variables": variables}, **config)["FunctionArn"]
-        lam.get_waiter("function_active_v2").wait(FunctionName=self.name, WaiterConfig=WAIT)
+        self.name = function(kit, REPORTER, role_arn, prefix="push-fn", Timeout=60,
+                             Environment={"Variables": variables}, **config)
+        self.arn = function_arn(self.name)
         self.destinations = {"OnSuccess": {"Destination": out_arn}}
         if on_failure:
             self.destinations["OnFailure"] = {"Destination": on_failure}
@@ -167,16 +111,6 @@ class Function:
         """Events queued for the function so far (AsyncEventsReceived, counted at submit)."""
         return statistic(self.kit, "AWS/Lambda", "AsyncEventsReceived",
                          {"FunctionName": self.name})
-
-
-def statistic(kit, namespace, metric, dimensions):
-    now = dt.datetime.now(dt.timezone.utc)
-    points = kit.client("cloudwatch").get_metric_statistics(
-        Namespace=namespace, MetricName=metric, Statistics=["Sum"],
-        Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
-        StartTime=now - dt.timedelta(minutes=5), EndTime=now + dt.timedelta(minutes=1),
-        Period=600)["Datapoints"]
-    return sum(p["Sum"] for p in points)
 
 
 # --------------------------------------------------------------------------- the sources

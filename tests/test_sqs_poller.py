@@ -13,24 +13,20 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-import uuid
 
 import psutil
 import pytest
 
 import lambdakit
 import lambdakit.events
-import lambdakit.kit
 from conftest import wait_for
-from lambdakit.kit import LAMBDA_TRUST_POLICY
+import kit_helpers
+from kit_helpers import (REGION, CachingKit, function_statistic, mapping_deleted, mapping_state,
+                         queue, role, running_kit)
 from lambdakit.pollers.sqs import failed_items, fitting
 from lambdakit.server import Endpoint
 from lambdakit.settings import Settings
 
-ACCOUNT, REGION = "123456789012", "us-east-1"
-WAIT = {"Delay": 0.05, "MaxAttempts": 200}
-LOGS = {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream",
-                                      "logs:PutLogEvents"], "Resource": "*"}
 POLL = {"Effect": "Allow", "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage",
                                       "sqs:GetQueueAttributes"], "Resource": "*"}
 SEND = {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}
@@ -61,26 +57,10 @@ def handler(event, context):
 """
 
 
-_CLIENTS: dict = {}
-
-
-def unique(prefix):
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def client(kit, service):
-    """One boto3 client per endpoint and service (making one costs more than most calls)."""
-    key = (id(kit), service)
-    if key not in _CLIENTS:
-        _CLIENTS[key] = kit.client(service)
-    return _CLIENTS[key]
-
-
 @pytest.fixture(scope="module")
 def kit():
-    endpoint = Endpoint(settings=Settings(time_scale=0.001)).start()
-    yield lambdakit.kit.Kit(endpoint)
-    endpoint.stop()
+    with running_kit(kit_class=CachingKit) as kit:
+        yield kit
 
 
 @pytest.fixture(scope="module")
@@ -89,26 +69,20 @@ def role_arn(kit):
 
 
 def make_role(kit, *statements):
-    iam, name = client(kit, "iam"), unique("sqs-role")
-    arn = iam.create_role(RoleName=name,
-                          AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST_POLICY))["Role"]["Arn"]
-    iam.put_role_policy(RoleName=name, PolicyName="logs", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [LOGS, SEND]}))
-    iam.put_role_policy(RoleName=name, PolicyName="poll", PolicyDocument=json.dumps(
+    """An execution role that may write logs and send (policy ``app``), and poll queues
+    (policy ``poll``, with ``statements``: a test takes it away and gives it back)."""
+    name, arn = role(kit, SEND, prefix="sqs-role")
+    kit.client("iam").put_role_policy(RoleName=name, PolicyName="poll", PolicyDocument=json.dumps(
         {"Version": "2012-10-17", "Statement": [POLL, *statements]}))
     return name, arn
 
 
 class Queue:
     def __init__(self, kit, fifo=False, **attributes):
-        self.sqs = client(kit, "sqs")
-        self.name = unique("sqs-q") + (".fifo" if fifo else "")
-        if fifo:
-            attributes.update(FifoQueue="true", ContentBasedDeduplication="true")
+        self.sqs = kit.client("sqs")
         attributes.setdefault("VisibilityTimeout", 5)
-        self.url = self.sqs.create_queue(QueueName=self.name, Attributes={
-            k: str(v) for k, v in attributes.items()})["QueueUrl"]
-        self.arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{self.name}"
+        self.url, self.arn = queue(kit, prefix="sqs-q", fifo=fifo, **attributes)
+        self.name = self.arn.rsplit(":", 1)[1]
         self.received: list[dict] = []
 
     def send(self, body, **kwargs):
@@ -138,40 +112,26 @@ class Queue:
 
 
 def function(kit, role, sink, **environment):
-    name, lam = unique("sqs-fn"), client(kit, "lambda")
-    lam.create_function(FunctionName=name, Runtime="python3.12", Role=role,
-                        Handler="lambda_function.handler", Timeout=1,
-                        Environment={"Variables": {"SINK": sink.url, **environment}},
-                        Code={"ZipFile": lambdakit.zip_code(HANDLER)})
-    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig=WAIT)
-    lam.invoke(FunctionName=name, Payload=b'{"warmup": true}')
+    name = kit_helpers.function(kit, HANDLER, role, prefix="sqs-fn", Timeout=1,
+                                Environment={"Variables": {"SINK": sink.url, **environment}})
+    kit.client("lambda").invoke(FunctionName=name, Payload=b'{"warmup": true}')
     return name
 
 
 def mapping(kit, source, name, **kwargs):
-    lam = client(kit, "lambda")
+    lam = kit.client("lambda")
     uuid_ = lam.create_event_source_mapping(EventSourceArn=source.arn, FunctionName=name,
                                             **kwargs)["UUID"]
-    wanted = "Enabled" if kwargs.get("Enabled", True) else "Disabled"
-    wait_for(lambda: lam.get_event_source_mapping(UUID=uuid_)["State"] == wanted)
+    mapping_state(lam, uuid_, "Enabled" if kwargs.get("Enabled", True) else "Disabled")
     return uuid_
 
 
 def delete(kit, uuid_, wait=False):
     """Delete a mapping (its poller stops at once; the endpoint's stop joins it)."""
-    lam = client(kit, "lambda")
+    lam = kit.client("lambda")
     lam.delete_event_source_mapping(UUID=uuid_)
-    if not wait:
-        return
-
-    def deleted():
-        try:
-            lam.get_event_source_mapping(UUID=uuid_)
-        except lam.exceptions.ResourceNotFoundException:
-            return True
-        return False
-
-    wait_for(deleted, message="mapping deleted")
+    if wait:
+        mapping_deleted(lam, uuid_)
 
 
 def runs(kit, name):
@@ -235,7 +195,7 @@ def test_the_batching_window_gathers_more_than_one_receive(kit, role_arn):
     uuid_ = mapping(kit, source, name, BatchSize=100, MaximumBatchingWindowInSeconds=300,
                     Enabled=False)
     sent = [source.send({"n": n}) for n in range(25)]
-    client(kit, "lambda").update_event_source_mapping(UUID=uuid_, Enabled=True)
+    kit.client("lambda").update_event_source_mapping(UUID=uuid_, Enabled=True)
     events = sink.wait(1)
     assert len(events) == 1 and sorted(ids(events)) == sorted(sent)  # one batch of 25
     wait_for(source.empty)
@@ -267,7 +227,7 @@ def test_partial_batch_response_retries_only_the_failed_messages(kit, role_arn):
                     Enabled=False)
     good = [source.send({"n": n}) for n in range(3)]
     bad = source.send({"n": 3, "fail": True})
-    client(kit, "lambda").update_event_source_mapping(UUID=uuid_, Enabled=True)
+    kit.client("lambda").update_event_source_mapping(UUID=uuid_, Enabled=True)
     assert dlq.wait(1) == [{"n": 3, "fail": True}]
     delivered = ids(sink.drain())
     assert sorted(delivered) == sorted(good + [bad, bad])  # successes once, the failure twice
@@ -283,7 +243,7 @@ def test_an_invalid_partial_batch_response_fails_the_whole_batch(kit, role_arn):
     uuid_ = mapping(kit, source, name, FunctionResponseTypes=["ReportBatchItemFailures"],
                     Enabled=False)
     good, bad = source.send({"n": 1}), source.send({"n": 2, "fail": True})
-    client(kit, "lambda").update_event_source_mapping(UUID=uuid_, Enabled=True)
+    kit.client("lambda").update_event_source_mapping(UUID=uuid_, Enabled=True)
     assert sorted(m["n"] for m in dlq.wait(2)) == [1, 2]  # both, though only one was named
     assert sorted(ids(sink.drain())) == sorted([good, bad, good, bad])
     delete(kit, uuid_)
@@ -321,7 +281,7 @@ def test_filters_delete_messages_that_match_no_pattern_without_invoking(kit, rol
     wanted = [source.send({"kind": "order", "total": 250}), source.send("ping")]
     for body in ({"kind": "order", "total": 5}, {"kind": "refund", "total": 500}, "pong"):
         source.send(body)
-    client(kit, "lambda").update_event_source_mapping(UUID=uuid_, Enabled=True)
+    kit.client("lambda").update_event_source_mapping(UUID=uuid_, Enabled=True)
     wait_for(source.empty, message="every message deleted, matched or not")
     delivered = sink.drain()
     assert sorted(ids(delivered)) == sorted(wanted)
@@ -348,7 +308,7 @@ def test_maximum_concurrency_caps_batches_in_flight(kit, role_arn):
                     Enabled=False)
     for n in range(8):
         source.send({"n": n})
-    client(kit, "lambda").update_event_source_mapping(UUID=uuid_, Enabled=True)
+    kit.client("lambda").update_event_source_mapping(UUID=uuid_, Enabled=True)
     wait_for(lambda: len(ids(sink.drain())) >= 8, timeout=40, message="8 records delivered")
     wait_for(source.empty)
     assert overlap(runs(kit, name)) == 2  # several batches at once, never more than the cap
@@ -363,7 +323,7 @@ def test_fifo_groups_are_processed_in_order(kit, role_arn):
         for group in ("a", "b"):
             source.send({"group": group, "n": n}, MessageGroupId=group,
                         MessageDeduplicationId=f"{group}-{n}")
-    client(kit, "lambda").update_event_source_mapping(UUID=uuid_, Enabled=True)
+    kit.client("lambda").update_event_source_mapping(UUID=uuid_, Enabled=True)
     wait_for(lambda: len(ids(sink.drain())) >= 12, timeout=40, message="12 records delivered")
     seen = [json.loads(r["body"]) for e in sink.received for r in e["Records"]]
     for group in ("a", "b"):
@@ -380,9 +340,9 @@ def test_disabling_stops_delivery_and_an_update_takes_effect(kit, role_arn):
     first = [source.send({"n": n}) for n in range(2)]
     wait_for(lambda: len(ids(sink.drain())) >= 2)
     assert [len(e["Records"]) for e in sink.received] == [1, 1]
-    lam = client(kit, "lambda")
+    lam = kit.client("lambda")
     lam.update_event_source_mapping(UUID=uuid_, Enabled=False)
-    wait_for(lambda: lam.get_event_source_mapping(UUID=uuid_)["State"] == "Disabled")
+    mapping_state(lam, uuid_, "Disabled")
     assert kit.endpoint.engine.event_sources.poller(uuid_) is None  # nothing polls any more
     later = [source.send({"n": n}) for n in range(2, 7)]
     assert source.count() == 5
@@ -397,7 +357,7 @@ def test_a_permission_taken_away_fails_at_poll_time_and_recovers(kit):
     role_name, arn = make_role(kit)
     source, sink = Queue(kit), Queue(kit)
     name = function(kit, arn, sink)
-    lam, iam = client(kit, "lambda"), client(kit, "iam")
+    lam, iam = kit.client("lambda"), kit.client("iam")
     uuid_ = mapping(kit, source, name)
     iam.delete_role_policy(RoleName=role_name, PolicyName="poll")
     wait_for(lambda: lam.get_event_source_mapping(UUID=uuid_).get(
@@ -415,29 +375,17 @@ def test_a_permission_taken_away_fails_at_poll_time_and_recovers(kit):
 def test_throttled_batches_stay_in_the_queue(kit, role_arn):
     source, sink = Queue(kit, VisibilityTimeout=1), Queue(kit)
     name = function(kit, role_arn, sink)
-    lam = client(kit, "lambda")
+    lam = kit.client("lambda")
     lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
     uuid_ = mapping(kit, source, name)
     message_id = source.send({"n": 1})
-    wait_for(lambda: metrics_sum(kit, name, "Throttles") >= 2, timeout=20,
+    wait_for(lambda: function_statistic(kit, name, "Throttles") >= 2, timeout=20,
              message="throttled attempts")
     assert runs(kit, name) == [] and sink.drain() == []
     assert source.count() + source.count("ApproximateNumberOfMessagesNotVisible") == 1
     lam.delete_function_concurrency(FunctionName=name)
     assert ids(sink.wait(1)) == [message_id]
     delete(kit, uuid_)
-
-
-def metrics_sum(kit, name, metric):
-    import datetime as dt
-
-    now = dt.datetime.now(dt.timezone.utc)
-    points = client(kit, "cloudwatch").get_metric_statistics(
-        Namespace="AWS/Lambda", MetricName=metric, Statistics=["Sum"],
-        Dimensions=[{"Name": "FunctionName", "Value": name}],
-        StartTime=now - dt.timedelta(minutes=5), EndTime=now + dt.timedelta(minutes=1),
-        Period=600)["Datapoints"]
-    return sum(p["Sum"] for p in points)
 
 
 def poller_threads():
@@ -447,7 +395,7 @@ def poller_threads():
 
 def test_delete_and_stop_leave_no_poller_threads_or_workers():
     endpoint = Endpoint(settings=Settings(time_scale=0.001)).start()
-    kit = lambdakit.kit.Kit(endpoint)
+    kit = CachingKit(endpoint)
     before = set(poller_threads())
     try:
         arn = make_role(kit)[1]
@@ -463,7 +411,7 @@ def test_delete_and_stop_leave_no_poller_threads_or_workers():
         mine = [t for t in threads if deleted[:8] in t.name]
         delete(kit, deleted, wait=True)
         assert mine and not [t for t in mine if t.is_alive()]
-        assert client(kit, "lambda").get_event_source_mapping(UUID=kept)["State"] == "Enabled"
+        assert kit.client("lambda").get_event_source_mapping(UUID=kept)["State"] == "Enabled"
         pids = [env["pid"] for env in kit.environments()]
     finally:
         endpoint.stop()

@@ -15,7 +15,6 @@ import datetime as dt
 import json
 import math
 import threading
-import uuid
 
 import pytest
 
@@ -23,18 +22,16 @@ import lambdakit
 import lambdakit.kit
 from lambdakit import events
 from conftest import wait_for
-from lambdakit.kit import LAMBDA_TRUST_POLICY
+import kit_helpers
+from kit_helpers import (ACCOUNT, REGION, mapping_deleted, mapping_state, queue, receive, role,
+                         running_kit, unique)
 from lambdakit.server import Endpoint
 from lambdakit.settings import Settings
 
-ACCOUNT, REGION = "123456789012", "us-east-1"
-WAIT = {"Delay": 0.05, "MaxAttempts": 200}
 STREAM_READ = {"Effect": "Allow", "Resource": "*", "Action": [
     "kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:ListShards",
     "kinesis:GetShardIterator", "kinesis:GetRecords", "dynamodb:DescribeStream",
     "dynamodb:GetShardIterator", "dynamodb:GetRecords", "dynamodb:ListStreams"]}
-LOGS = {"Effect": "Allow", "Resource": "*", "Action": [
-    "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]}
 SEND = {"Effect": "Allow", "Action": ["sqs:SendMessage", "sns:Publish"], "Resource": "*"}
 
 # Every invocation prints one JSON line with what it received; the test reads them back from
@@ -66,36 +63,23 @@ def handler(event, context):
 """
 
 
-def unique(prefix):
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
 @pytest.fixture(scope="module")
 def kit():
-    endpoint = Endpoint(settings=Settings(time_scale=0.001)).start()
-    yield lambdakit.kit.Kit(endpoint)
-    endpoint.stop()
+    with running_kit() as kit:
+        yield kit
 
 
 @pytest.fixture(scope="module")
 def role_arn(kit):
-    iam, name = kit.client("iam"), unique("stream-role")
-    arn = iam.create_role(RoleName=name,
-                          AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST_POLICY))["Role"]["Arn"]
-    iam.put_role_policy(RoleName=name, PolicyName="app", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [LOGS, STREAM_READ, SEND]}))
-    return arn
+    return role(kit, STREAM_READ, SEND, prefix="stream-role")[1]
 
 
 def function(kit, role_arn, fail_on=(), partial=False, sleep=0.0, **config):
-    name, lam = unique("stream-fn"), kit.client("lambda")
+    """A RECORDER function failing on the values ``fail_on`` (per item when ``partial``)."""
     env = {"FAIL_ON": json.dumps(list(fail_on)), "PARTIAL": "1" if partial else "0",
            "SLEEP": str(sleep)}
-    lam.create_function(FunctionName=name, Runtime="python3.12", Role=role_arn,
-                        Handler="lambda_function.handler", Environment={"Variables": env},
-                        Code={"ZipFile": lambdakit.zip_code(RECORDER)}, **config)
-    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig=WAIT)
-    return name
+    return kit_helpers.function(kit, RECORDER, role_arn, prefix="stream-fn",
+                                Environment={"Variables": env}, **config)
 
 
 def stream(kit, shards=1):
@@ -112,24 +96,6 @@ def put(kit, arn, values, key=None):
                                     PartitionKey=key if key is not None else str(v))
         out[v] = (answer["ShardId"], answer["SequenceNumber"])
     return out
-
-
-def queue(kit):
-    name = unique("stream-q")
-    url = kit.client("sqs").create_queue(QueueName=name)["QueueUrl"]
-    return url, f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
-
-
-def receive(kit, url, count=1, timeout=30.0):
-    sqs, got = kit.client("sqs"), []
-
-    def arrived():
-        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-            got.append(json.loads(message["Body"]))
-        return len(got) >= count
-
-    wait_for(arrived, timeout=timeout, message=f"{count} message(s) in {url}")
-    return got
 
 
 def batches(kit, name):
@@ -156,26 +122,13 @@ def create_mapping(kit, name, source_arn, **config):
     config.setdefault("StartingPosition", "TRIM_HORIZON")
     uuid_ = lam.create_event_source_mapping(FunctionName=name, EventSourceArn=source_arn,
                                             **config)["UUID"]
-    return wait_for(lambda: _state(lam, uuid_, "Enabled"), message="the mapping Enabled")
-
-
-def _state(lam, uuid_, state):
-    answer = lam.get_event_source_mapping(UUID=uuid_)
-    return answer if answer["State"] == state else None
+    return mapping_state(lam, uuid_, "Enabled", message="the mapping Enabled")
 
 
 def delete_mapping(kit, uuid_):
     lam = kit.client("lambda")
     lam.delete_event_source_mapping(UUID=uuid_)
-
-    def gone():
-        try:
-            lam.get_event_source_mapping(UUID=uuid_)
-        except lam.exceptions.ResourceNotFoundException:
-            return True
-        return False
-
-    wait_for(gone, message="the mapping deleted")
+    mapping_deleted(lam, uuid_)
 
 
 @pytest.fixture
@@ -248,7 +201,7 @@ def test_a_failing_batch_blocks_its_shard_until_retries_run_out_then_on_failure(
     written = put(kit, arn, [1, 2, 3, 4])
     mapped(name, arn, BatchSize=2, MaximumRetryAttempts=2,
            DestinationConfig={"OnFailure": {"Destination": q_arn}})
-    record = receive(kit, url)[0]
+    record = receive(kit, url)[0]["Json"]
     wait_for(lambda: values(kit, name)[-2:] == [3, 4], message="the shard moved on")
     got = [b["values"] for b in batches(kit, name)]
     assert got == [[1, 2], [1, 2], [1, 2], [3, 4]]  # blocked: 3 and 4 waited for 1+2 retries
@@ -277,7 +230,7 @@ def test_on_failure_to_an_sns_topic(kit, role_arn, mapped):
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=q_arn)
     written = put(kit, arn, ["bad"])
     mapped(name, arn, MaximumRetryAttempts=0, DestinationConfig={"OnFailure": {"Destination": topic}})
-    envelope = receive(kit, url)[0]
+    envelope = receive(kit, url)[0]["Json"]
     assert envelope["Type"] == "Notification" and envelope["TopicArn"] == topic
     record = json.loads(envelope["Message"])
     assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
@@ -285,11 +238,7 @@ def test_on_failure_to_an_sns_topic(kit, role_arn, mapped):
 
 
 def test_a_destination_the_role_may_not_use_loses_the_record_but_the_shard_moves_on(kit, mapped):
-    iam, role = kit.client("iam"), unique("stream-role")
-    arn_role = iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(
-        LAMBDA_TRUST_POLICY))["Role"]["Arn"]
-    iam.put_role_policy(RoleName=role, PolicyName="app", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [LOGS, STREAM_READ]}))  # no sqs:SendMessage
+    _, arn_role = role(kit, STREAM_READ, prefix="stream-role")  # no sqs:SendMessage
     name = function(kit, arn_role, fail_on=[1])
     arn = stream(kit)
     url, q_arn = queue(kit)
@@ -307,7 +256,7 @@ def test_bisect_isolates_a_poison_record_without_using_retries(kit, role_arn, ma
     written = put(kit, arn, list(range(8)), key="one-key")
     mapped(name, arn, BatchSize=8, MaximumRetryAttempts=0, BisectBatchOnFunctionError=True,
            DestinationConfig={"OnFailure": {"Destination": q_arn}})
-    record = receive(kit, url)[0]
+    record = receive(kit, url)[0]["Json"]
     wait_for(lambda: 7 in values(kit, name), message="the records after the poison one")
     got = [b["values"] for b in batches(kit, name)]
     # 8 fail -> [0..3] ok, [4..7] fail -> [4,5] fail -> [4] ok, [5] fails, no retries: skipped
@@ -326,7 +275,7 @@ def test_partial_batch_response_retries_from_the_lowest_failed_record(kit, role_
     mapped(name, arn, BatchSize=6, MaximumRetryAttempts=1,
            FunctionResponseTypes=["ReportBatchItemFailures"],
            DestinationConfig={"OnFailure": {"Destination": q_arn}})
-    record = receive(kit, url)[0]
+    record = receive(kit, url)[0]["Json"]
     got = [b["values"] for b in batches(kit, name)]
     assert got == [[1, 2, 3, 4, 5, 6], [3, 4, 5, 6]]  # checkpoint after 2, one retry from 3
     info = record["KinesisBatchInfo"]
@@ -354,13 +303,13 @@ def test_records_older_than_maximum_record_age_are_skipped(kit, role_arn, mapped
                    MaximumRecordAgeInSeconds=300,
                    DestinationConfig={"OnFailure": {"Destination": q_arn}})["UUID"]
     written = put(kit, arn, ["bad"], key="k")
-    record = receive(kit, url)[0]
+    record = receive(kit, url)[0]["Json"]
     assert record["requestContext"]["condition"] == "RecordAgeExceeded"
     assert record["requestContext"]["approximateInvokeCount"] == len(batches(kit, name))
     assert record["KinesisBatchInfo"]["startSequenceNumber"] == written["bad"][1]
     lam = kit.client("lambda")  # the shard moved on: a record that is not too old gets through
     lam.update_event_source_mapping(UUID=uuid_, MaximumRecordAgeInSeconds=-1)
-    wait_for(lambda: _state(lam, uuid_, "Enabled"), message="the update applied")
+    mapping_state(lam, uuid_, "Enabled", message="the update applied")
     put(kit, arn, ["good"], key="k")
     wait_for(lambda: values(kit, name)[-1:] == ["good"], message="the next record")
     assert values(kit, name).count("good") == 1
@@ -376,7 +325,7 @@ def test_throttles_do_not_use_retries_and_end_with_record_age(kit, role_arn, map
     mapped(name, arn, StartingPosition="LATEST", MaximumRetryAttempts=0,
            MaximumRecordAgeInSeconds=2000, DestinationConfig={"OnFailure": {"Destination": q_arn}})
     put(kit, arn, ["x"])
-    record = receive(kit, url)[0]
+    record = receive(kit, url)[0]["Json"]
     assert record["requestContext"]["condition"] == "RecordAgeExceeded"
     assert record["requestContext"]["approximateInvokeCount"] == 0
     assert record["responseContext"]["statusCode"] == 429
@@ -514,10 +463,10 @@ def test_disable_stops_polling_enable_resumes_after_the_checkpoint_delete_ends_t
     wait_for(lambda: sorted(values(kit, name)) == [1, 2, 3], message="three records")
     assert lam.get_event_source_mapping(UUID=uuid_)["LastProcessingResult"] == "OK"
     lam.update_event_source_mapping(UUID=uuid_, Enabled=False)
-    wait_for(lambda: _state(lam, uuid_, "Disabled"), message="the mapping Disabled")
+    mapping_state(lam, uuid_, "Disabled", message="the mapping Disabled")
     put(kit, arn, [4])
     lam.update_event_source_mapping(UUID=uuid_, Enabled=True)
-    wait_for(lambda: _state(lam, uuid_, "Enabled"), message="the mapping Enabled again")
+    mapping_state(lam, uuid_, "Enabled", message="the mapping Enabled again")
     wait_for(lambda: sorted(values(kit, name)) == [1, 2, 3, 4], message="only the new record")
     put(kit, arn, [5])
     wait_for(lambda: sorted(values(kit, name)) == [1, 2, 3, 4, 5], message="no record twice")
@@ -606,7 +555,7 @@ def test_dynamodb_filters_and_on_failure_batch_info(kit, role_arn, mapped):
            DestinationConfig={"OnFailure": {"Destination": q_arn}},
            FilterCriteria={"Filters": [{"Pattern": json.dumps({
                "eventName": ["INSERT"], "dynamodb": {"NewImage": {"v": {"S": ["good", "bad"]}}}})}]})
-    record = receive(kit, url)[0]
+    record = receive(kit, url)[0]["Json"]
     wait_for(lambda: values(kit, name) == ["good", "bad"], message="the two matching inserts")
     info = record["DDBStreamBatchInfo"]
     assert info["batchSize"] == 1 and info["streamArn"] == arn
@@ -634,12 +583,8 @@ def handler(event, context):
 
 
 def windowed_function(kit, role_arn, **env):
-    name, lam = unique("stream-window"), kit.client("lambda")
-    lam.create_function(FunctionName=name, Runtime="python3.12", Role=role_arn,
-                        Handler="lambda_function.handler", Environment={"Variables": env},
-                        Code={"ZipFile": lambdakit.zip_code(WINDOWED)})
-    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig=WAIT)
-    return name
+    return kit_helpers.function(kit, WINDOWED, role_arn, prefix="stream-window",
+                                Environment={"Variables": env})
 
 
 def _instant(text):
@@ -686,7 +631,7 @@ def test_a_tumbling_window_response_without_state_is_a_failed_invocation(kit, ro
     written = put(kit, arn, [5], key="k")
     mapped(name, arn, TumblingWindowInSeconds=900, MaximumRetryAttempts=1,
            DestinationConfig={"OnFailure": {"Destination": q_arn}})
-    record = receive(kit, url)[0]
+    record = receive(kit, url)[0]["Json"]
     assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
     assert record["requestContext"]["approximateInvokeCount"] == 2
     assert "functionError" not in record["responseContext"]  # it returned, without a state
