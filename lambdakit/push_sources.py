@@ -341,17 +341,18 @@ def _patch_s3() -> None:
     original_setup = responses.S3Response.setup_class
 
     @functools.wraps(original_setup)
-    def setup_class(self: Any, request: Any, full_url: str, headers: Any, *args: Any,
-                    **kwargs: Any) -> Any:
+    def setup_class(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        # moto 5.2.1 passes (request, full_url, headers); later 5.2 releases pass the request alone
         from .permissions import _CREDENTIAL
 
+        headers = kwargs.get("headers", args[1] if len(args) > 1 else None)
         sent = {str(k).lower(): str(v) for k, v in
                 dict(getattr(request, "headers", None) or headers or {}).items()}
         match = _CREDENTIAL.search(sent.get("authorization", ""))
         _request.key = match["key"] if match else None
         _request.address = getattr(request, "remote_addr", None)
         _request.skip = sent.get("x-amz-skip-destination-validation", "").lower() == "true"
-        return original_setup(self, request, full_url, headers, *args, **kwargs)
+        return original_setup(self, request, *args, **kwargs)
 
     responses.S3Response.setup_class = setup_class
 
