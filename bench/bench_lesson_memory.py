@@ -4,6 +4,7 @@ Run from the repository root::
 
     python bench/bench_lesson_memory.py           # the four runs below (about two minutes)
     python bench/bench_lesson_memory.py --quick   # one run: the lesson at Binder's setting
+    python bench/bench_lesson_memory.py --quick --lesson lessons/06_invocation_models_and_event_sources.ipynb
 
 Lesson 02 (``lessons/02_how_lambda_runs_your_code.ipynb``) is the heaviest: it
 starts the kit in its kernel, deploys seven functions and runs bursts of
@@ -325,7 +326,7 @@ def report(results: list[dict]) -> str:
     lines = [*c.header_lines(), f"- cores (`nproc`): {os.cpu_count()}; memory: {memory.total / 2**30:.1f} GB "
              f"total, {memory.available / 2**30:.1f} GB available at the end; `max_environments` "
              f"Binder's 2 GB would give: {binder_max_environments()}", "",
-             "`lessons/02_how_lambda_runs_your_code.ipynb` executed top to bottom with nbclient in a "
+             f"`{os.path.relpath(LESSON, c.REPO_ROOT)}` executed top to bottom with nbclient in a "
              "fresh `python3` kernel per run (`PYTHONPATH` = repository root, "
              "`LAMBDAKIT_PROGRESS_DB` in a temporary folder). *Exercises* = the lesson's "
              "\"Try these\" bursts appended as extra cells: "
@@ -387,12 +388,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="one run: the lesson as committed, at Binder's max_environments")
+    parser.add_argument("--lesson", default=None,
+                        help="another lesson notebook (path from the repository root); its runs "
+                             "leave out lesson 02's exercises")
     args = parser.parse_args()
+    global LESSON
+    if args.lesson:
+        LESSON = os.path.join(c.REPO_ROOT, args.lesson)
     binder = binder_max_environments()
     if args.quick:
         runs = [(binder, False)]
     else:
         runs = [(None, False), (binder, False), (binder, True), (8, True)]
+        if args.lesson:
+            runs = [(None, False), (binder, False)]
     results = []
     for max_environments, exercises in runs:
         result = run_lesson(max_environments, exercises)
@@ -402,7 +411,8 @@ def main() -> None:
               f"{result['max_workers']} workers, {result['seconds']:.1f} s", file=sys.stderr)
         results.append(result)
     body = report(results)
-    title = "bench_lesson_memory.py" + (" --quick" if args.quick else "")
+    title = ("bench_lesson_memory.py" + (" --quick" if args.quick else "")
+             + (f" --lesson {args.lesson}" if args.lesson else ""))
     print(f"## {title}\n\n{body}")
     c.write_section(title, body)
 
