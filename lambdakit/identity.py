@@ -51,7 +51,8 @@ def role_client(engine: Engine, fn: FunctionVersion, service: str, region: str |
     client = boto3.session.Session().client(
         service, endpoint_url=engine.endpoint_url, region_name=region,
         aws_access_key_id=access_key, aws_secret_access_key=secret, aws_session_token=token,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}))
+        config=Config(retries={"max_attempts": 1, "mode": "standard"},
+                      max_pool_connections=64))  # shared by every poller thread
     with _clients_lock:
         if len(_clients) > 256:
             _clients.clear()

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import LambdaError, TooManyRequestsException
 from ..settings import SYNC_PAYLOAD_LIMIT
+from .. import identity
 from .base import Mapping, Poller, invoke, matches, resolve_function
 
 if TYPE_CHECKING:
@@ -53,7 +54,6 @@ MIN_REAL_WAIT = 0.2
 #: a FIFO queue is short-polled (moto spins during a long poll while a group is in flight):
 #: the wait between empty receives grows from the first value to the second
 FIFO_IDLE_WAIT = (0.05, 1.0)
-CLIENT_MAX_AGE = 600.0
 #: the record attributes SQS system attributes become, in AWS's order
 RECORD_ATTRIBUTES = ("ApproximateReceiveCount", "SentTimestamp", "SequenceNumber",
                      "MessageGroupId", "SenderId", "MessageDeduplicationId",
@@ -148,7 +148,6 @@ class SqsPoller(Poller):
         self.fifo = name.endswith(".fifo")
         self._lock = threading.Lock()
         self._workers = 0
-        self._clients = threading.local()
 
     # -- scaling -------------------------------------------------------------------------
     def limit(self) -> int:
@@ -228,17 +227,9 @@ class SqsPoller(Poller):
 
     # -- reading ---------------------------------------------------------------------------
     def client(self) -> Any:
-        """This thread's SQS client signed as the execution role (renewed when the role changes)."""
-        from .. import identity
-
+        """An SQS client signed as the execution role (one per role, see identity.role_client)."""
         fn, _, _ = resolve_function(self.mapping)
-        key = (fn.role, fn.name)
-        cached = getattr(self._clients, "value", None)
-        if cached is None or cached[0] != key or time.monotonic() - cached[1] > CLIENT_MAX_AGE:
-            cached = (key, time.monotonic(),
-                      identity.role_client(self.engine, fn, "sqs", self.region))
-            self._clients.value = cached
-        return cached[2]
+        return identity.role_client(self.engine, fn, "sqs", self.region)
 
     def _gather(self) -> list[dict[str, Any]]:
         """Up to BatchSize messages: the first long-polled, the rest within the batching window."""
