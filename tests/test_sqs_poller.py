@@ -315,6 +315,20 @@ def test_maximum_concurrency_caps_batches_in_flight(kit, role_arn):
     delete(kit, uuid_)
 
 
+def test_a_backlog_starts_with_five_batches_in_flight():
+    """AWS starts five batches at once and adds up to 300 more per minute: with AWS's minute
+    stretched to 100 real minutes, a backlog never sees a sixth batch during this test."""
+    with running_kit(time_scale=100, kit_class=CachingKit) as slow:
+        source, sink = Queue(slow), Queue(slow)
+        name = function(slow, make_role(slow)[1], sink, SLEEP="0.3")
+        for n in range(30):
+            source.send({"n": n})
+        uuid_ = mapping(slow, source, name, BatchSize=1)
+        wait_for(lambda: len(ids(sink.drain())) >= 30, timeout=60, message="30 records delivered")
+        assert 2 <= overlap(runs(slow, name)) <= 5
+        delete(slow, uuid_)
+
+
 def test_fifo_groups_are_processed_in_order(kit, role_arn):
     source, sink = Queue(kit, fifo=True), Queue(kit, fifo=True)
     name = function(kit, role_arn, sink)

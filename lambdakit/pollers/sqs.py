@@ -21,9 +21,11 @@ As "Using Lambda with Amazon SQS" describes:
   JSON) are deleted without invoking the function;
 - a batch carries at most the 6 MB payload of a synchronous invocation: messages beyond it
   stay in the queue and come back after the visibility timeout;
-- several batches are in flight at once: the poller adds a worker while batches come back
-  full and drops one when the queue is empty, up to ``ScalingConfig.MaximumConcurrency``
-  and the engine's ``Settings.max_environments``. On a FIFO queue SQS hands out one batch
+- several batches are in flight at once, as "Configuring scaling behavior for SQS event
+  source mappings" describes: five at first, then, while batches come back full, up to 300
+  more per minute (on the engine's time scale), at most 1,000, back to five when the queue
+  is empty; never more than ``ScalingConfig.MaximumConcurrency`` nor the engine's
+  ``Settings.max_environments``. On a FIFO queue SQS hands out one batch
   per message group at a time, so each group is processed in order.
 """
 from __future__ import annotations
@@ -47,6 +49,8 @@ log = logging.getLogger("lambdakit")
 
 #: seconds one ReceiveMessage long-polls, so a stop request is honoured promptly
 LONG_POLL = 1
+#: batches in flight when messages arrive, how many more each minute of backlog, at most
+START_BATCHES, MORE_PER_MINUTE, MAX_BATCHES = 5, 300, 1000
 #: backoff after a throttle or a problem: AWS seconds, doubling, times the engine's time scale
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 60.0
 #: the shortest real wait between failing attempts, whatever the time scale
@@ -148,13 +152,22 @@ class SqsPoller(Poller):
         self.fifo = name.endswith(".fifo")
         self._lock = threading.Lock()
         self._workers = 0
+        self._backlog_since: float | None = None  # when batches started coming back full
 
     # -- scaling -------------------------------------------------------------------------
     def limit(self) -> int:
-        """Batches in flight at most: MaximumConcurrency, within the engine's worker cap."""
-        cap = self.engine.settings.max_environments
+        """Batches in flight at most now: AWS's scaling so far, within MaximumConcurrency
+        and the engine's worker cap."""
+        cap = min(MAX_BATCHES, self.engine.settings.max_environments)
         wanted = (self.mapping.get("ScalingConfig") or {}).get("MaximumConcurrency")
-        return max(1, min(cap, wanted) if wanted else cap)
+        if wanted:
+            cap = min(cap, wanted)
+        since = self._backlog_since
+        scaled = START_BATCHES
+        if since is not None:
+            minutes = (time.monotonic() - since) / 60 / self.engine.settings.time_scale
+            scaled += int(MORE_PER_MINUTE * minutes)
+        return max(1, min(cap, scaled))
 
     def run(self) -> None:
         with self._lock:
@@ -164,6 +177,8 @@ class SqsPoller(Poller):
     def _grow(self) -> None:
         """Add a worker (the last batch was full: there is a backlog)."""
         with self._lock:
+            if self._backlog_since is None:
+                self._backlog_since = time.monotonic()
             if self._workers >= self.limit():
                 return
             self._workers += 1
@@ -203,6 +218,8 @@ class SqsPoller(Poller):
             trouble = 0.0
             self._clear_problem()
             if not batch:
+                if primary:  # the backlog is gone: back to the first five
+                    self._backlog_since = None
                 if not primary and self._shrink():
                     return
                 if self.fifo:
