@@ -276,8 +276,11 @@ def test_filters_delete_messages_that_match_no_pattern_without_invoking(kit, rol
     source, sink = Queue(kit), Queue(kit)
     name = function(kit, role_arn, sink)
     pattern = {"body": {"kind": ["order"], "total": [{"numeric": [">", 100]}]}}
+    # a pattern on another key never matches: SQS mappings filter on the body key only
+    on_attributes = {"attributes": {"ApproximateReceiveCount": ["1"]}}
     uuid_ = mapping(kit, source, name, Enabled=False, FilterCriteria={"Filters": [
-        {"Pattern": json.dumps(pattern)}, {"Pattern": json.dumps({"body": ["ping"]})}]})
+        {"Pattern": json.dumps(pattern)}, {"Pattern": json.dumps({"body": ["ping"]})},
+        {"Pattern": json.dumps(on_attributes)}]})
     wanted = [source.send({"kind": "order", "total": 250}), source.send("ping")]
     for body in ({"kind": "order", "total": 5}, {"kind": "refund", "total": 500}, "pong"):
         source.send(body)

@@ -17,8 +17,8 @@ As "Using Lambda with Amazon SQS" describes:
   ``{"batchItemFailures": [{"itemIdentifier": messageId}, ...]}``: only those stay in the
   queue. An empty or null list, or an empty or null response, means all succeeded; an
   invalid response or an item without a valid ``itemIdentifier`` fails the whole batch;
-- messages matching none of the ``FilterCriteria`` (the body matched as JSON when it is
-  JSON) are deleted without invoking the function;
+- messages matching none of the ``FilterCriteria`` (patterns see the ``body`` key only,
+  parsed when it is JSON) are deleted without invoking the function;
 - a batch carries at most the 6 MB payload of a synchronous invocation: messages beyond it
   stay in the queue and come back after the visibility timeout;
 - several batches are in flight at once, as "Configuring scaling behavior for SQS event
@@ -103,12 +103,12 @@ def fitting(records: list[dict[str, Any]], limit: int = SYNC_PAYLOAD_LIMIT) -> i
 
 
 def for_filters(item: dict[str, Any]) -> dict[str, Any]:
-    """The record as filter patterns see it: a JSON body parsed, any other body as it is."""
+    """What filter patterns see of a record: its body alone ("Amazon SQS event source mappings
+    only support filtering on the body key"), parsed when it is JSON."""
     try:
-        body = json.loads(item["body"])
+        return {"body": json.loads(item["body"])}
     except (ValueError, TypeError):
-        return item
-    return {**item, "body": body}
+        return {"body": item["body"]}
 
 
 def failed_items(payload: bytes, batch: list[dict[str, Any]]) -> set[str] | None:
