@@ -30,10 +30,9 @@ import time
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs, unquote
 
-from .errors import (InvalidParameterValueException, InvalidRequestContentException,
-                     ResourceNotFoundException)
+from .errors import InvalidParameterValueException, ResourceNotFoundException
 from .invoke_api import function_ref
-from .rest_api import check_integers, json_response, pass_through, serve
+from .rest_api import check_integers, json_object, json_response, pass_through, serve
 
 CONFIG_PATH = re.compile(r"^/2019-09-25/functions/(?P<name>[^/]+)/event-invoke-config/?$")
 LIST_PATH = re.compile(r"^/2019-09-25/functions/(?P<name>[^/]+)/event-invoke-config/list/?$")
@@ -160,13 +159,7 @@ def respond(moto_app: WsgiApp, engine: Any, environ: dict[str, Any]
                 del configs[key]
                 return json_response(204, None)
             return json_response(200, _describe(arn, configs[key]))
-        try:
-            update = json.loads(body or b"{}")
-            if not isinstance(update, dict):
-                raise ValueError("not an object")
-        except ValueError as exc:
-            raise InvalidRequestContentException(
-                f"Could not parse request body into json: {exc}") from None
+        update = json_object(body)
         check_integers(update, LIMITS)
         if method == "POST":  # Update: only the settings named change
             if key not in configs:

@@ -43,11 +43,10 @@ import uuid
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 from urllib.parse import parse_qs, unquote
 
-from .errors import (InvalidParameterValueException, InvalidRequestContentException,
-                     ResourceConflictException, ResourceNotFoundException, ServiceException,
-                     ValidationException)
+from .errors import (InvalidParameterValueException, ResourceConflictException,
+                     ResourceNotFoundException, ServiceException, ValidationException)
 from .invoke_api import function_ref
-from .rest_api import check_integers, json_response, serve
+from .rest_api import check_integers, json_object, json_response, serve
 from .pollers.base import Mapping, Poller
 
 if TYPE_CHECKING:
@@ -564,14 +563,7 @@ class EventSourceMappings:
 def _body(environ: dict[str, Any]) -> dict[str, Any]:
     length = int(environ.get("CONTENT_LENGTH") or 0)
     raw = environ["wsgi.input"].read(length) if length else b""
-    try:
-        request = json.loads(raw or b"{}")
-        if not isinstance(request, dict):
-            raise ValueError("not an object")
-    except ValueError as exc:
-        raise InvalidRequestContentException(
-            f"Could not parse request body into json: {exc}") from None
-    return request
+    return json_object(raw)
 
 
 def respond(engine: Engine, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:

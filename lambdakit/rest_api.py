@@ -40,6 +40,18 @@ def pass_through(moto_app: WsgiApp, environ: dict[str, Any], body: bytes) -> Ans
     return answer["status"], answer["headers"], content
 
 
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A request body that must be a JSON object, or Lambda's InvalidRequestContentException."""
+    try:
+        value = json.loads(raw or b"{}")
+        if not isinstance(value, dict):
+            raise ValueError("not an object")
+    except ValueError as exc:
+        raise InvalidRequestContentException(
+            f"Could not parse request body into json: {exc}") from None
+    return value
+
+
 def check_integers(config: dict[str, Any],
                    limits: Iterable[tuple[str, str, int, int]]) -> None:
     """AWS's checks of integer members: (member, field name in messages, minimum, maximum)."""
