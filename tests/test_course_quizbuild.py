@@ -2,6 +2,8 @@
 test_nbgrader_quizzes.py)."""
 from __future__ import annotations
 
+import textwrap
+
 import nbformat
 import pytest
 
@@ -18,7 +20,15 @@ def test_assignment_names_follow_the_sections():
     assert quizbuild.assignment_name("02") == "quiz02_how_lambda_runs_your_code"
 
 
-@pytest.mark.parametrize("section", ["01", "02", "03", "05", "06"])
+#: every section the bank has questions for (a new bank file is covered as soon as it exists)
+BANK_SECTIONS = sorted({question.section for question in bank.load_all()})
+
+
+def test_the_written_sections_are_in_the_bank():
+    assert {"01", "02", "03", "05", "06", "07"} <= set(BANK_SECTIONS)
+
+
+@pytest.mark.parametrize("section", BANK_SECTIONS)
 def test_every_question_becomes_a_question_an_answer_and_a_one_point_hidden_test(section):
     notebook = quizbuild.quiz_notebook(section)
     questions = bank.load_section(section)
@@ -58,13 +68,30 @@ def test_cli_writes_one_notebook_per_section(tmp_path, capsys):
     assert cli.main(["build-quizzes", "--out", str(tmp_path)]) == 0
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.ipynb"))
     assert written == [f"{quizbuild.assignment_name(s)}/{quizbuild.assignment_name(s)}.ipynb"
-                       for s in ("01", "02", "03", "05", "06")]
+                       for s in BANK_SECTIONS]
     assert "nbgrader generate_assignment quiz01_introduction_to_serverless" in capsys.readouterr().out
     # rebuilding overwrites, so the notebooks always match the bank
     assert cli.main(["build-quizzes", "--out", str(tmp_path), "--section", "02"]) == 0
 
 
-def test_cli_refuses_a_section_without_questions(tmp_path, capsys):
-    assert cli.main(["build-quizzes", "--out", str(tmp_path), "--section", "07"]) == 2
-    assert "no questions for section(s) 07; the bank has 01, 02, 03, 05, 06" in capsys.readouterr().err
-    assert not list(tmp_path.iterdir())
+def test_cli_refuses_a_section_without_questions(tmp_path, capsys, monkeypatch):
+    # a bank of its own that really has no questions for section 02
+    bank_dir = tmp_path / "bank"
+    bank_dir.mkdir()
+    (bank_dir / "01_only.yaml").write_text(textwrap.dedent("""
+        section: "01"
+        questions:
+          - id: only-q1
+            type: single
+            source: new
+            prompt: "Pick one."
+            options: {a: "A", b: "B"}
+            answer: a
+            explanation: "Because."
+        """))
+    monkeypatch.setenv("LAMBDAKIT_QUIZ_BANK", str(bank_dir))
+    out = tmp_path / "out"
+    out.mkdir()
+    assert cli.main(["build-quizzes", "--out", str(out), "--section", "02"]) == 2
+    assert "no questions for section(s) 02; the bank has 01" in capsys.readouterr().err
+    assert not list(out.iterdir())
