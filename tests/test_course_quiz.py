@@ -16,7 +16,9 @@ def store(tmp_path):
 
 
 def test_each_written_section_has_enough_questions_of_every_type():
-    for section in ("01", "02", "03", "05", "06"):
+    written = sorted({q.section for q in bank.load_all()})
+    assert {"01", "02", "03", "05", "06", "08"} <= set(written)
+    for section in written:
         questions = bank.load_section(section)
         assert len(questions) >= 6
         assert {q.type for q in questions} == set(bank.TYPES)
@@ -108,7 +110,12 @@ def test_quiz_widget_shows_every_question_of_a_section(store):
     assert len(box.children) == 1 + len(bank.load_section("01"))
 
 
-def test_dashboard_bars_move_after_a_correct_answer(store):
+def test_dashboard_bars_move_after_a_correct_answer(store, tmp_path, monkeypatch):
+    # a bank where only section 01 has questions yet: the others are "coming later"
+    (tmp_path / "bank").mkdir()
+    (tmp_path / "bank" / "01_serverless.yaml").write_text(
+        (bank.bank_dir() / "01_serverless.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setenv("LAMBDAKIT_QUIZ_BANK", str(tmp_path / "bank"))
     board = dashboard.progress_widget(store)
     rows = {row._dom_classes[0]: row for row in board.rows.children}
     assert len(rows) == len(SECTIONS)
@@ -138,13 +145,19 @@ def test_two_stores_share_one_database(tmp_path):
     assert second.completed("01") == {"01-handler"}
 
 
-def test_the_outline_links_the_lessons_that_exist_and_no_others():
+def test_the_outline_links_the_lessons_that_exist_and_no_others(tmp_path, monkeypatch):
+    from lambdakit.course import sections
     from lambdakit.course.dashboard import outline_markdown
     from lambdakit.course.sections import lesson
 
     table = outline_markdown()
     assert lesson("02").name == "02_how_lambda_runs_your_code.ipynb"
     assert "[02_how_lambda_runs_your_code.ipynb](02_how_lambda_runs_your_code.ipynb)" in table
-    assert lesson("08") is None
-    assert table.splitlines()[-1].endswith("| coming soon |")
     assert len(table.splitlines()) == 2 + len(SECTIONS)
+    # a course folder where only lesson 02 exists: every other section is still to come
+    (tmp_path / "02_how_lambda_runs_your_code.ipynb").write_text("{}")
+    monkeypatch.setattr(sections, "LESSONS", tmp_path)
+    assert lesson("02") == tmp_path / "02_how_lambda_runs_your_code.ipynb"
+    assert lesson("08") is None
+    rows = outline_markdown().splitlines()[2:]
+    assert [row.endswith("| coming soon |") for row in rows] == [s.id != "02" for s in SECTIONS]
