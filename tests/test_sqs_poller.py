@@ -111,8 +111,10 @@ class Queue:
         return self.received
 
 
-def function(kit, role, sink, **environment):
-    name = kit_helpers.function(kit, HANDLER, role, prefix="sqs-fn", Timeout=1,
+def function(kit, role, sink, timeout=5, **environment):
+    """The HANDLER function; its timeout fits the queue's visibility timeout (5 s unless a test
+    shortens both), so that a busy machine does not time a batch out and deliver it twice."""
+    name = kit_helpers.function(kit, HANDLER, role, prefix="sqs-fn", Timeout=timeout,
                                 Environment={"Variables": {"SINK": sink.url, **environment}})
     kit.client("lambda").invoke(FunctionName=name, Payload=b'{"warmup": true}')
     return name
@@ -206,7 +208,7 @@ def test_a_failed_batch_returns_to_the_queue_and_moves_to_the_dead_letter_queue(
     dlq, sink = Queue(kit), Queue(kit)
     source = Queue(kit, VisibilityTimeout=1, RedrivePolicy=json.dumps(
         {"deadLetterTargetArn": dlq.arn, "maxReceiveCount": 2}))
-    name = function(kit, role_arn, sink, MODE="raise")
+    name = function(kit, role_arn, sink, timeout=1, MODE="raise")
     uuid_ = mapping(kit, source, name)
     message_id = source.send({"fail": True})
     dead = dlq.wait(1)
@@ -222,7 +224,7 @@ def test_partial_batch_response_retries_only_the_failed_messages(kit, role_arn):
     dlq, sink = Queue(kit), Queue(kit)
     source = Queue(kit, VisibilityTimeout=1, RedrivePolicy=json.dumps(
         {"deadLetterTargetArn": dlq.arn, "maxReceiveCount": 2}))
-    name = function(kit, role_arn, sink, MODE="report")
+    name = function(kit, role_arn, sink, timeout=1, MODE="report")
     uuid_ = mapping(kit, source, name, FunctionResponseTypes=["ReportBatchItemFailures"],
                     Enabled=False)
     good = [source.send({"n": n}) for n in range(3)]
@@ -239,7 +241,7 @@ def test_an_invalid_partial_batch_response_fails_the_whole_batch(kit, role_arn):
     dlq, sink = Queue(kit), Queue(kit)
     source = Queue(kit, VisibilityTimeout=1, RedrivePolicy=json.dumps(
         {"deadLetterTargetArn": dlq.arn, "maxReceiveCount": 2}))
-    name = function(kit, role_arn, sink, MODE="invalid")
+    name = function(kit, role_arn, sink, timeout=1, MODE="invalid")
     uuid_ = mapping(kit, source, name, FunctionResponseTypes=["ReportBatchItemFailures"],
                     Enabled=False)
     good, bad = source.send({"n": 1}), source.send({"n": 2, "fail": True})
@@ -391,7 +393,7 @@ def test_a_permission_taken_away_fails_at_poll_time_and_recovers(kit):
 
 def test_throttled_batches_stay_in_the_queue(kit, role_arn):
     source, sink = Queue(kit, VisibilityTimeout=1), Queue(kit)
-    name = function(kit, role_arn, sink)
+    name = function(kit, role_arn, sink, timeout=1)
     lam = kit.client("lambda")
     lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
     uuid_ = mapping(kit, source, name)
