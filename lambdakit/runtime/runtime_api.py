@@ -12,8 +12,9 @@ import http.server
 import json
 import re
 import socket
+import sys
 import threading
-from typing import Protocol
+from typing import Any, Protocol
 
 PREFIX = "/2018-06-01/runtime"
 _INVOCATION = re.compile(rf"^{PREFIX}/invocation/(?P<id>[^/]+)/(?P<what>response|error)$")
@@ -79,6 +80,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     listener: RuntimeAPIListener
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A worker killed mid-request (a timeout, out of memory) drops its connection: that
+        is the environment ending, not a fault; anything else is still reported."""
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class RuntimeAPIServer:
