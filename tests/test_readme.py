@@ -48,3 +48,12 @@ def test_lambdakit_course_says_so_when_the_course_is_missing(monkeypatch, tmp_pa
     monkeypatch.setattr(cli, "COURSE_ROOT", tmp_path)
     assert cli.main(["course"]) == 2
     assert "the course is not here" in capsys.readouterr().err
+
+
+def test_readme_lists_every_lesson():
+    readme = open(os.path.join(REPO, "README.md")).read()
+    lessons = sorted(name[:-len(".ipynb")] for name in os.listdir(os.path.join(REPO, "lessons"))
+                     if name.endswith(".ipynb"))
+    assert len(lessons) >= 9
+    missing = [name for name in lessons if f"`{name}`" not in readme]
+    assert not missing, f"README's course table lacks {missing}"
