@@ -183,7 +183,8 @@ class Engine:
             self.metrics.invocation(fn.account_id, fn.region, fn.name, qualifier,
                                     duration_ms=result.record.duration_ms,
                                     error=result.function_error is not None,
-                                    concurrent=usage["function"])
+                                    concurrent=usage["function"],
+                                    executed_version=fn.version)
             self.metrics.account(fn.account_id, fn.region, concurrent=usage["account"],
                                  unreserved=usage["unreserved"])
             if qualifier and usage["provisioned"]:

@@ -5,7 +5,8 @@ Per invocation: ``Invocations``, ``Errors``, ``Duration`` (ms) and
 ``Maximum`` statistic); per refused invocation: ``Throttles``; account-wide:
 ``ConcurrentExecutions`` and ``UnreservedConcurrentExecutions``. Function
 metrics carry the ``FunctionName`` dimension, and also ``FunctionName`` +
-``Resource`` (``name:qualifier``) when a version or alias was invoked, as on AWS.
+``Resource`` (``name:qualifier``) when a version or alias was invoked, as on AWS, and for
+an alias also ``FunctionName`` + ``Resource`` + ``ExecutedVersion`` (the version that ran).
 
 For a version or alias with provisioned concurrency, per invocation and under
 ``FunctionName`` + ``Resource`` only ("Lambda emits this metric for each function
@@ -42,15 +43,27 @@ NAMESPACE = "AWS/Lambda"
 Dimensions = tuple[tuple[str, str], ...]
 
 
-def dimension_sets(function: str, qualifier: str | None) -> list[Dimensions]:
-    """The dimension sets a function's metric is published under.
+def dimension_sets(function: str, qualifier: str | None,
+                   executed_version: str | None = None) -> list[Dimensions]:
+    """The dimension sets a function's metric is published under: ``FunctionName``; with
+    ``Resource`` too when a version or alias was invoked; and, for an alias, with
+    ``ExecutedVersion`` as well (the version the alias routed this invocation to, which tells
+    the two versions of a weighted alias apart).
 
     >>> dimension_sets("orders", "live")
     [(('FunctionName', 'orders'),), (('FunctionName', 'orders'), ('Resource', 'orders:live'))]
+    >>> dimension_sets("orders", "live", "2")[-1]
+    (('FunctionName', 'orders'), ('Resource', 'orders:live'), ('ExecutedVersion', '2'))
+    >>> len(dimension_sets("orders", "2", "2"))  # a version invoked directly: no alias
+    2
     """
     sets: list[Dimensions] = [(("FunctionName", function),)]
     if qualifier:
-        sets.append((("FunctionName", function), ("Resource", f"{function}:{qualifier}")))
+        resource = ("Resource", f"{function}:{qualifier}")
+        sets.append((("FunctionName", function), resource))
+        if executed_version and qualifier != "$LATEST" and not qualifier.isdigit():
+            sets.append((("FunctionName", function), resource,
+                         ("ExecutedVersion", executed_version)))
     return sets
 
 
@@ -87,9 +100,10 @@ class MetricPublisher:
             self._series[key] = backend.metric_data[-1]
 
     def invocation(self, account: str, region: str, function: str, qualifier: str | None, *,
-                   duration_ms: float, error: bool, concurrent: int) -> None:
+                   duration_ms: float, error: bool, concurrent: int,
+                   executed_version: str | None = None) -> None:
         """One invocation ended: Invocations, Errors, Duration, ConcurrentExecutions."""
-        for dims in dimension_sets(function, qualifier):
+        for dims in dimension_sets(function, qualifier, executed_version):
             self.add(account, region, "Invocations", 1, "Count", dims)
             self.add(account, region, "Errors", 1 if error else 0, "Count", dims)
             self.add(account, region, "Duration", duration_ms, "Milliseconds", dims)
