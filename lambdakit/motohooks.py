@@ -13,6 +13,8 @@ code in Docker. :func:`install` changes that in one place per concern:
   Pending -> Active and ``LastUpdateStatus`` InProgress -> Successful while the
   package is unpacked in the background, so boto3's ``function_active_v2`` and
   ``function_updated_v2`` waiters work.
+* UpdateFunctionCode / UpdateFunctionConfiguration on a version or alias are
+  refused: published versions are immutable (:mod:`lambdakit.function_rules`).
 * Updates and DeleteFunction retire the execution environments of the old code.
 * CreateFunction / UpdateFunctionConfiguration(Role=...): the execution role
   must exist and trust ``lambda.amazonaws.com``, and a caller other than the
@@ -100,6 +102,17 @@ def _check_role(role: Any, account: str) -> None:
 
     try:
         check_execution_role(role, account)
+    except LambdaError as error:
+        raise as_moto(error) from None
+
+
+def _check_unpublished(storage: Any, function_name: str, qualifier: str | None) -> None:
+    """Published versions are immutable (:mod:`lambdakit.function_rules`), in moto's error form."""
+    from .errors import LambdaError, as_moto
+    from .function_rules import check_unpublished
+
+    try:
+        check_unpublished(storage, function_name, qualifier)
     except LambdaError as error:
         raise as_moto(error) from None
 
@@ -217,6 +230,15 @@ def _patch_moto() -> None:
         return config
 
     function_cls.update_function_code = update_function_code
+
+    for operation in ("update_function_code", "update_function_configuration"):
+        def unpublished_only(self: Any, function_name: str, qualifier: str | None, body: Any, *,
+                             _original: Any = getattr(backend_cls, operation)) -> Any:
+            _check_unpublished(self._lambdas, function_name, qualifier)
+            return _original(self, function_name, qualifier, body)
+
+        functools.update_wrapper(unpublished_only, getattr(backend_cls, operation))
+        setattr(backend_cls, operation, unpublished_only)
 
     original_publish = storage_cls.publish_version
 
