@@ -6,12 +6,14 @@ before anything is stored, so a refused request changes nothing;
 
 * Published versions are immutable: UpdateFunctionCode and
   UpdateFunctionConfiguration accept only the unqualified name or ``$LATEST``.
+* An alias's RoutingConfig (CreateAlias / UpdateAlias) names one additional
+  published version, with a weight from 0.0 to 1.0, next to a published main version.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from .errors import InvalidParameterValueException
+from .errors import InvalidParameterValueException, ValidationException
 
 LATEST = "$LATEST"
 
@@ -36,3 +38,39 @@ def check_unpublished(storage: Any, function_name: str, qualifier: str | None) -
         f"Cannot update a published version or alias: {ref.invoked_arn}. A version's code and "
         f"configuration are locked when it is published; update the unpublished version "
         f"({ref.base_arn} or {ref.base_arn}:{LATEST}) and publish a new version instead.")
+
+
+def check_alias_routing(storage: Any, function_name: str, function_version: str,
+                        routing_config: dict[str, Any] | None) -> None:
+    """Refuse a RoutingConfig Lambda would refuse, for an alias on ``function_version``.
+
+    Same checks, order, exceptions and messages as Lambda (as recorded against AWS by
+    LocalStack's Lambda provider; the $LATEST message is also quoted in AWS's CDK and
+    Terraform modules). ``routing_config`` is the alias's routing after the request.
+    """
+    weights = (routing_config or {}).get("AdditionalVersionWeights") or {}
+    if len(weights) > 1:
+        raise InvalidParameterValueException(
+            "Number of items in AdditionalVersionWeights cannot be greater than 1")
+    for version, weight in weights.items():
+        if not isinstance(weight, (int, float)) or not 0.0 <= weight <= 1.0:
+            raise ValidationException(
+                f"1 validation error detected: Value '{{{version}={weight}}}' at "
+                "'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map value "
+                "must satisfy constraint: [Member must have value less than or equal to 1.0, "
+                "Member must have value greater than or equal to 0.0, Member must not be null]")
+        if str(version) == str(function_version):
+            raise InvalidParameterValueException(
+                f"Invalid function version {function_version}. Function version "
+                f"{function_version} is already included in routing configuration.")
+        if function_version == LATEST:
+            raise InvalidParameterValueException(
+                "$LATEST is not supported for an alias pointing to more than 1 version")
+        if not str(version).isdigit():
+            raise ValidationException(
+                f"1 validation error detected: Value '{{{version}={weight}}}' at "
+                "'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map keys "
+                "must satisfy constraint: [Member must have length less than or equal to 1024, "
+                "Member must have length greater than or equal to 1, Member must satisfy regular "
+                "expression pattern: [0-9]+, Member must not be null]")
+        storage.get_function_by_name_or_arn_with_qualifier(function_name, str(version))  # or 404

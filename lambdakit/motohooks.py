@@ -15,6 +15,8 @@ code in Docker. :func:`install` changes that in one place per concern:
   ``function_updated_v2`` waiters work.
 * UpdateFunctionCode / UpdateFunctionConfiguration on a version or alias are
   refused: published versions are immutable (:mod:`lambdakit.function_rules`).
+* CreateAlias / UpdateAlias: a RoutingConfig must follow Lambda's rules (one
+  additional published version, a weight from 0.0 to 1.0, no $LATEST).
 * Updates and DeleteFunction retire the execution environments of the old code.
 * CreateFunction / UpdateFunctionConfiguration(Role=...): the execution role
   must exist and trust ``lambda.amazonaws.com``, and a caller other than the
@@ -113,6 +115,18 @@ def _check_unpublished(storage: Any, function_name: str, qualifier: str | None) 
 
     try:
         check_unpublished(storage, function_name, qualifier)
+    except LambdaError as error:
+        raise as_moto(error) from None
+
+
+def _check_alias(storage: Any, function_name: str, function_version: str,
+                 routing_config: Any) -> None:
+    """An alias's routing rules (:mod:`lambdakit.function_rules`), in moto's error form."""
+    from .errors import LambdaError, as_moto
+    from .function_rules import check_alias_routing
+
+    try:
+        check_alias_routing(storage, function_name, function_version, routing_config)
     except LambdaError as error:
         raise as_moto(error) from None
 
@@ -239,6 +253,30 @@ def _patch_moto() -> None:
 
         functools.update_wrapper(unpublished_only, getattr(backend_cls, operation))
         setattr(backend_cls, operation, unpublished_only)
+
+    original_create_alias = backend_cls.create_alias
+
+    @functools.wraps(original_create_alias)
+    def create_alias(self: Any, name: str, function_name: str, function_version: str,
+                     description: str, routing_config: Any) -> Any:
+        _check_alias(self._lambdas, function_name, function_version, routing_config)
+        return original_create_alias(self, name, function_name, function_version, description,
+                                     routing_config)
+
+    backend_cls.create_alias = create_alias
+
+    original_update_alias = backend_cls.update_alias
+
+    @functools.wraps(original_update_alias)
+    def update_alias(self: Any, name: str, function_name: str, function_version: str | None,
+                     description: str | None, routing_config: Any) -> Any:
+        alias = self._lambdas.get_alias(name, function_name)  # or 404, as moto answers
+        _check_alias(self._lambdas, function_name, function_version or alias.function_version,
+                     alias.routing_config if routing_config is None else routing_config)
+        return original_update_alias(self, name, function_name, function_version, description,
+                                     routing_config)
+
+    backend_cls.update_alias = update_alias
 
     original_publish = storage_cls.publish_version
 

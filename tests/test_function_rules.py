@@ -89,3 +89,81 @@ def test_update_of_a_missing_version_is_not_found(deploy):
     status, code, _ = error_of(lambda: deploy.lam.update_function_configuration(
         FunctionName=f"{name}:7", Timeout=9))
     assert (status, code) == (404, "ResourceNotFoundException")
+
+
+# -- alias routing rules ------------------------------------------------------------------
+
+def two_versions(deploy):
+    name = deploy.create(STAGED.replace("CODE", "one"))
+    v1 = deploy.lam.publish_version(FunctionName=name)["Version"]
+    return name, v1, publish(deploy, name, "two")
+
+
+@pytest.mark.parametrize("version, weights, expected", [
+    ("1", {"2": 1.5}, (400, "ValidationException",
+                       "1 validation error detected: Value '{2=1.5}' at "
+                       "'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map "
+                       "value must satisfy constraint: [Member must have value less than or equal "
+                       "to 1.0, Member must have value greater than or equal to 0.0, Member must "
+                       "not be null]")),
+    ("1", {"2": 0.1, "3": 0.1}, (400, "InvalidParameterValueException",
+                                 "Number of items in AdditionalVersionWeights cannot be greater than 1")),
+    ("$LATEST", {"1": 0.2}, (400, "InvalidParameterValueException",
+                             "$LATEST is not supported for an alias pointing to more than 1 version")),
+    ("1", {"$LATEST": 0.2}, (400, "ValidationException",
+                             "1 validation error detected: Value '{$LATEST=0.2}' at "
+                             "'routingConfig.additionalVersionWeights' failed to satisfy constraint: "
+                             "Map keys must satisfy constraint: [Member must have length less than or "
+                             "equal to 1024, Member must have length greater than or equal to 1, "
+                             "Member must satisfy regular expression pattern: [0-9]+, Member must "
+                             "not be null]")),
+    ("1", {"1": 0.2}, (400, "InvalidParameterValueException",
+                       "Invalid function version 1. Function version 1 is already included in "
+                       "routing configuration.")),
+    ("1", {"9": 0.2}, (404, "ResourceNotFoundException", "Function not found: {arn}:9")),
+])
+def test_create_alias_refuses_bad_routing_and_creates_nothing(deploy, version, weights, expected):
+    lam = deploy.lam
+    name, _, _ = two_versions(deploy)
+    status, code, message = expected
+    assert error_of(lambda: lam.create_alias(
+        FunctionName=name, Name="canary", FunctionVersion=version,
+        RoutingConfig={"AdditionalVersionWeights": weights})) == (
+        status, code, message.replace("{arn}", f"{ARN}{name}"))
+    assert lam.list_aliases(FunctionName=name)["Aliases"] == []
+
+
+def test_update_alias_refuses_bad_routing_and_keeps_the_alias(deploy):
+    lam = deploy.lam
+    name, v1, v2 = two_versions(deploy)
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion=v1,
+                     RoutingConfig={"AdditionalVersionWeights": {v2: 0.25}})
+    before = lam.get_alias(FunctionName=name, Name="live")
+    for call in (
+        # a weight out of range
+        lambda: lam.update_alias(FunctionName=name, Name="live",
+                                 RoutingConfig={"AdditionalVersionWeights": {v2: 2.0}}),
+        # moving a weighted alias to $LATEST
+        lambda: lam.update_alias(FunctionName=name, Name="live", FunctionVersion="$LATEST"),
+        # the main version becomes the additional one
+        lambda: lam.update_alias(FunctionName=name, Name="live", FunctionVersion=v2),
+    ):
+        status, _, _ = error_of(call)
+        assert status == 400
+    after = lam.get_alias(FunctionName=name, Name="live")
+    assert (after["FunctionVersion"], after["RoutingConfig"], after["RevisionId"]) == (
+        before["FunctionVersion"], before["RoutingConfig"], before["RevisionId"])
+    assert {deploy.invoke(name, Qualifier="live")["ExecutedVersion"] for _ in range(40)} <= {v1, v2}
+
+
+def test_valid_routing_is_accepted_and_can_be_removed(deploy):
+    lam = deploy.lam
+    name, v1, v2 = two_versions(deploy)
+    lam.create_alias(FunctionName=name, Name="live", FunctionVersion="$LATEST")  # no weights: fine
+    lam.update_alias(FunctionName=name, Name="live", FunctionVersion=v1,
+                     RoutingConfig={"AdditionalVersionWeights": {v2: 1.0}})
+    assert {deploy.invoke(name, Qualifier="live")["ExecutedVersion"] for _ in range(5)} == {v2}
+    lam.update_alias(FunctionName=name, Name="live", FunctionVersion=v2,
+                     RoutingConfig={"AdditionalVersionWeights": {}})
+    lam.update_alias(FunctionName=name, Name="live", FunctionVersion="$LATEST")
+    assert deploy.invoke(name, Qualifier="live")["ExecutedVersion"] == "$LATEST"
