@@ -8,14 +8,32 @@ before anything is stored, so a refused request changes nothing;
   UpdateFunctionConfiguration accept only the unqualified name or ``$LATEST``.
 * An alias's RoutingConfig (CreateAlias / UpdateAlias) names one additional
   published version, with a weight from 0.0 to 1.0, next to a published main version.
+* Environment variables (CreateFunction / UpdateFunctionConfiguration) take at
+  most 4 KB and may not use the keys Lambda reserves for itself.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .errors import InvalidParameterValueException, ValidationException
 
 LATEST = "$LATEST"
+
+#: Keys Lambda sets itself and refuses in a function's configuration: the "Reserved environment
+#: variables" of AWS's developer guide (configuration-envvars, "Defined runtime environment
+#: variables"). TZ is not here: AWS lets a function set it.
+RESERVED_ENVIRONMENT_KEYS = frozenset({
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+})
+#: The limit on all of a function's variables together, measured as their JSON text.
+ENVIRONMENT_LIMIT_BYTES = 4 * 1024
+_UNCONFIGURABLE = ("Lambda was unable to configure your environment variables because the "
+                   "environment variables you have provided ")
 
 
 def check_unpublished(storage: Any, function_name: str, qualifier: str | None) -> None:
@@ -74,3 +92,21 @@ def check_alias_routing(storage: Any, function_name: str, function_version: str,
                 "Member must have length greater than or equal to 1, Member must satisfy regular "
                 "expression pattern: [0-9]+, Member must not be null]")
         storage.get_function_by_name_or_arn_with_qualifier(function_name, str(version))  # or 404
+
+
+def check_environment(variables: dict[str, Any] | None) -> None:
+    """Refuse reserved keys, then more than 4 KB of variables, with Lambda's messages.
+
+    Lambda measures the variables as compact JSON (``{"KEY":"value",...}``) and quotes that
+    string back in its message (as seen in real AWS errors quoted by Terraform and CDK users).
+    """
+    variables = variables or {}
+    reserved = [key for key in variables if key in RESERVED_ENVIRONMENT_KEYS]
+    if reserved:
+        raise InvalidParameterValueException(
+            _UNCONFIGURABLE + "contains reserved keys that are currently not supported for "
+            f"modification. Reserved keys used in this request: {', '.join(reserved)}")
+    measured = json.dumps(variables, separators=(",", ":"), ensure_ascii=False)
+    if len(measured.encode("utf-8")) > ENVIRONMENT_LIMIT_BYTES:
+        raise InvalidParameterValueException(
+            _UNCONFIGURABLE + f"exceeded the 4KB limit. String measured: {measured}")

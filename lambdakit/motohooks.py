@@ -17,6 +17,8 @@ code in Docker. :func:`install` changes that in one place per concern:
   refused: published versions are immutable (:mod:`lambdakit.function_rules`).
 * CreateAlias / UpdateAlias: a RoutingConfig must follow Lambda's rules (one
   additional published version, a weight from 0.0 to 1.0, no $LATEST).
+* CreateFunction / UpdateFunctionConfiguration(Environment=...): at most 4 KB of
+  variables, none of Lambda's reserved keys.
 * Updates and DeleteFunction retire the execution environments of the old code.
 * CreateFunction / UpdateFunctionConfiguration(Role=...): the execution role
   must exist and trust ``lambda.amazonaws.com``, and a caller other than the
@@ -95,6 +97,17 @@ def _check_runtime(runtime: str | None, package_type: str | None) -> None:
     message = unsupported_runtime_message(runtime)
     if message:
         raise _invalid(message)
+
+
+def _check_environment(environment: Any) -> None:
+    """Lambda's limits on environment variables (:mod:`lambdakit.function_rules`), moto's form."""
+    from .errors import LambdaError, as_moto
+    from .function_rules import check_environment
+
+    try:
+        check_environment((environment or {}).get("Variables"))
+    except LambdaError as error:
+        raise as_moto(error) from None
 
 
 def _check_role(role: Any, account: str) -> None:
@@ -200,6 +213,7 @@ def _patch_moto() -> None:
     @functools.wraps(original_create)
     def create_function(self: Any, spec: dict[str, Any]) -> Any:
         _check_runtime(spec.get("Runtime"), spec.get("PackageType"))
+        _check_environment(spec.get("Environment"))
         _check_role(spec.get("Role"), self.account_id)
         fn = original_create(self, spec)
         latest = self._lambdas.get_function_by_name_or_arn_with_qualifier(fn.function_name)
@@ -218,6 +232,8 @@ def _patch_moto() -> None:
     def update_configuration(self: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
         if "Runtime" in config_updates:
             _check_runtime(config_updates["Runtime"], self.package_type)
+        if "Environment" in config_updates:
+            _check_environment(config_updates["Environment"])
         if "Role" in config_updates:
             _check_role(config_updates["Role"], self.account_id)
         self._lk_updating = True

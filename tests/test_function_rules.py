@@ -167,3 +167,60 @@ def test_valid_routing_is_accepted_and_can_be_removed(deploy):
                      RoutingConfig={"AdditionalVersionWeights": {}})
     lam.update_alias(FunctionName=name, Name="live", FunctionVersion="$LATEST")
     assert deploy.invoke(name, Qualifier="live")["ExecutedVersion"] == "$LATEST"
+
+
+# -- environment variables ----------------------------------------------------------------
+
+RESERVED_MESSAGE = ("Lambda was unable to configure your environment variables because the environment "
+                    "variables you have provided contains reserved keys that are currently not "
+                    "supported for modification. Reserved keys used in this request: ")
+TOO_BIG_MESSAGE = ("Lambda was unable to configure your environment variables because the environment "
+                   "variables you have provided exceeded the 4KB limit. String measured: ")
+
+
+def test_create_function_refuses_reserved_keys_and_creates_nothing(deploy):
+    name = "fn-reserved-env"
+    status, code, message = error_of(lambda: deploy.create(
+        STAGED, name=name, Environment={"Variables": {"STAGE": "blue", "AWS_REGION": "eu-west-1",
+                                                      "LAMBDA_TASK_ROOT": "/tmp"}}))
+    assert (status, code) == (400, "InvalidParameterValueException")
+    assert message == RESERVED_MESSAGE + "AWS_REGION, LAMBDA_TASK_ROOT"
+    assert error_of(lambda: deploy.lam.get_function(FunctionName=name))[1] == "ResourceNotFoundException"
+
+
+def test_update_refuses_reserved_keys_and_keeps_the_configuration(deploy):
+    lam = deploy.lam
+    name = deploy.create(STAGED.replace("CODE", "one"), Environment={"Variables": {"STAGE": "blue"}})
+    status, code, message = error_of(lambda: lam.update_function_configuration(
+        FunctionName=name, Timeout=9, Environment={"Variables": {"_HANDLER": "x.y"}}))
+    assert (status, code, message) == (400, "InvalidParameterValueException", RESERVED_MESSAGE + "_HANDLER")
+    config = lam.get_function_configuration(FunctionName=name)
+    assert config["Environment"] == {"Variables": {"STAGE": "blue"}} and config["Timeout"] == 3
+    assert deploy.invoke(name)["Body"] == {"code": "one", "stage": "blue"}
+
+
+def test_more_than_4_kb_of_variables_is_refused(deploy):
+    lam = deploy.lam
+    name = deploy.create(STAGED.replace("CODE", "one"))
+    # the JSON text {"BIG":"xxx..."} is measured: 10 bytes of punctuation and key, then the value
+    fits = {"BIG": "x" * (4096 - len('{"BIG":""}'))}
+    lam.update_function_configuration(FunctionName=name, Environment={"Variables": fits})
+    wait_updated(lam, name)
+    assert deploy.invoke(name)["StatusCode"] == 200
+    too_big = {"BIG": fits["BIG"] + "x"}
+    status, code, message = error_of(lambda: lam.update_function_configuration(
+        FunctionName=name, Environment={"Variables": too_big}))
+    assert (status, code) == (400, "InvalidParameterValueException")
+    assert message == TOO_BIG_MESSAGE + '{"BIG":"' + too_big["BIG"] + '"}'
+    assert lam.get_function_configuration(FunctionName=name)["Environment"] == {"Variables": fits}
+    status, _, message = error_of(lambda: deploy.create(STAGED, Environment={"Variables": too_big}))
+    assert status == 400 and message.startswith(TOO_BIG_MESSAGE)
+
+
+def test_unreserved_runtime_variables_may_be_set(deploy):
+    name = deploy.create("""
+import os
+def handler(event, context):
+    return os.environ["PYTHONPATH"].split(":")[0], os.environ["LANG"]
+""", Environment={"Variables": {"PYTHONPATH": "/opt/extra", "LANG": "de_DE.UTF-8"}})
+    assert deploy.invoke(name)["Body"] == ["/opt/extra", "de_DE.UTF-8"]
