@@ -19,7 +19,7 @@ import time
 import uuid
 from typing import Any
 
-from . import identity, safety, telemetry
+from . import identity, layers, safety, telemetry
 from .async_invoke import AsyncQueue, QueuedEvent
 from .concurrency_limits import ConcurrencyLimits
 from .errors import TooManyRequestsException
@@ -484,8 +484,17 @@ class Engine:
             "TZ": ":UTC", "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
             "LAMBDAKIT_BLOCKED_HOST_SUFFIXES": ",".join(safety.AWS_HOST_SUFFIXES),
         })
+        opt = layers.opt_dir(self.code, fn)  # the layers, extracted as /opt
+        if opt:
+            paths = layers.runtime_paths(opt, fn.runtime)
+            env["LAMBDAKIT_CODE_PATH"] = os.pathsep.join(paths["sys.path"])
+            for name in ("PATH", "LD_LIBRARY_PATH"):
+                env[name] = os.pathsep.join(paths[name] + ([env[name]] if env.get(name) else []))
         if fn.runtime.startswith("provided"):
-            command: tuple[str, ...] = (os.path.join(code_dir, "bootstrap"),)
+            bootstrap = os.path.join(code_dir, "bootstrap")
+            if opt and not os.path.exists(bootstrap):  # Lambda also looks for /opt/bootstrap
+                bootstrap = os.path.join(opt, "bootstrap")
+            command: tuple[str, ...] = (bootstrap,)
         else:
             command = python_command(self.worker_kind, fn.handler)
         return LaunchSpec(command=command, env=env, cwd=code_dir, memory_mb=fn.memory_size)

@@ -3,7 +3,8 @@
 moto stores what the control plane knows (CreateFunction, UpdateFunction*,
 PublishVersion); :class:`FunctionVersion` is the frozen snapshot of one version
 that execution environments are started from, and :class:`CodeStore` unpacks
-deployment packages once per code hash.
+deployment packages once per code hash, and a function's layers once per list
+of layer versions (:mod:`lambdakit.layers`).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import stat
 import tempfile
 import threading
 import zipfile
-from typing import Any
+from typing import Any, Callable
 
 SUPPORTED_RUNTIME_PREFIXES = ("python3.", "provided")
 
@@ -88,6 +89,19 @@ def unsupported_runtime_message(runtime: str | None) -> str | None:
             f"locally; runtime {runtime!r} is not supported by the kit")
 
 
+def _extract(zip_bytes: bytes, folder: str) -> None:
+    """Extract a .zip into ``folder`` (existing files overwritten, executable bits kept)."""
+    with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
+        for info in archive.infolist():
+            existing = os.path.join(folder, info.filename)
+            if not info.is_dir() and os.path.isfile(existing):
+                os.remove(existing)  # a later layer's file wins, even over a read-only one
+            path = archive.extract(info, folder)
+            mode = (info.external_attr >> 16) & 0o777
+            if mode and not info.is_dir():
+                os.chmod(path, mode | stat.S_IRUSR)
+
+
 class CodeStore:
     """Unpacks each deployment package once, into a folder named by its hash."""
 
@@ -112,18 +126,31 @@ class CodeStore:
                 return target
             staging = tempfile.mkdtemp(dir=self.root)
             try:
-                with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
-                    for info in archive.infolist():
-                        path = archive.extract(info, staging)
-                        mode = (info.external_attr >> 16) & 0o777
-                        if mode and not info.is_dir():
-                            os.chmod(path, mode | stat.S_IRUSR)
+                _extract(zip_bytes, staging)
                 os.replace(staging, target)
             except Exception:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
             if digest:
                 self._known[digest] = target
+        return target
+
+    def unpack_layers(self, arns: tuple[str, ...], package: Callable[[str], bytes]) -> str:
+        """The folder with the layers ``arns`` extracted in order, later files overwriting
+        earlier ones (Lambda's ``/opt``); ``package(arn)`` gives a layer's .zip when needed."""
+        key = "opt-" + hashlib.sha256("\n".join(arns).encode()).hexdigest()[:24]
+        target = os.path.join(self.root, key)
+        with self._lock:
+            if os.path.isdir(target):
+                return target
+            staging = tempfile.mkdtemp(dir=self.root)
+            try:
+                for arn in arns:
+                    _extract(package(arn), staging)
+                os.replace(staging, target)
+            except Exception:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
         return target
 
     def close(self) -> None:

@@ -19,6 +19,8 @@ code in Docker. :func:`install` changes that in one place per concern:
   additional published version, a weight from 0.0 to 1.0, no $LATEST).
 * CreateFunction / UpdateFunctionConfiguration(Environment=...): at most 4 KB of
   variables, none of Lambda's reserved keys.
+* A function's layers are extracted into the code cache (:mod:`lambdakit.layers`)
+  as soon as it is created or updated; its workers see them as ``/opt``.
 * Updates and DeleteFunction retire the execution environments of the old code.
 * CreateFunction / UpdateFunctionConfiguration(Role=...): the execution role
   must exist and trust ``lambda.amazonaws.com``, and a caller other than the
@@ -36,6 +38,7 @@ import json
 import threading
 from typing import TYPE_CHECKING, Any
 
+from . import layers
 from .functions import FunctionVersion, is_valid_zip, unsupported_runtime_message
 
 if TYPE_CHECKING:
@@ -151,6 +154,10 @@ def _activate(fn: Any, flag: str) -> None:
         try:
             if engine is not None and getattr(fn, "code_bytes", b""):
                 engine.code.unpack(fn.code_bytes, fn.code_sha_256)
+            if engine is not None and fn.layers:  # extract the layers now, while they exist
+                layers.opt_dir(engine.code, FunctionVersion.from_moto(fn))
+        except Exception:  # noqa: BLE001 - a bad layer is reported when a worker starts
+            pass
         finally:
             setattr(fn, flag, False)
         # Old environments stop after the update is visible: an invocation in
