@@ -1,7 +1,7 @@
 """Lab 08 (find the fault in four broken functions) through nbgrader: generate, submit, autograde.
 
 One throw-away course per module, with the repository's nbgrader configuration: the lab is
-released once, six submissions are graded in one autograde run, and the tests read the gradebook.
+released once, seven submissions are graded in one autograde run, and the tests read the gradebook.
 Every graded run deploys the four broken functions, and the hidden tests invoke them again with
 the grader's own clients and read their configuration, role policies and logs.
 
@@ -13,6 +13,9 @@ the grader's own clients and read their configuration, role policies and logs.
   table: loses the role points only;
 - ``wrong-diagnosis``: the solution, but the price check diagnosed as an ImportModuleError: loses
   the diagnosis points only;
+- ``fake-invoke``: the solution, but instead of fixing the price check's Handler the last answer
+  cell redefines the notebook's ``invoke`` helper to return a price, so that the visible check
+  passes: loses the handler points all the same (the hidden tests use their own client);
 - ``tampered-release``: the release with every test cell replaced by ``assert True``: still zero.
 """
 from __future__ import annotations
@@ -32,7 +35,12 @@ POINTS = {"test-diagnosis": 2.0, "test-timeout": 2.0, "test-memory": 2.0, "test-
           "test-handler": 2.0}
 SOLUTION_CELLS = ["diagnosis", "fix-timeout", "fix-memory", "fix-role", "fix-handler"]
 LOCKED_CELLS = ["setup", "deploy", "helpers"]
-FIXES = ("test-timeout", "test-memory", "test-role", "test-handler")
+# The fake-invoke submission's last answer: a helper that always reports a working price check.
+FAKE_INVOKE = """
+def invoke(name, event=None, show=True):
+    return {"status": 200, "function_error": None, "log": "",
+            "payload": {"sku": "notebook", "price_cents": 480}}
+"""
 
 
 def solution_with(source: nbformat.NotebookNode, grade_id: str, old: str,
@@ -64,6 +72,9 @@ def graded(course):
     course.submit("wrong-diagnosis", solution_with(
         source, "diagnosis", 'PRICE_FUNCTION: "Runtime.HandlerNotFound"',
         'PRICE_FUNCTION: "Runtime.ImportModuleError"'))
+    fake_invoke = copy.deepcopy(source)
+    cell(fake_invoke, "fix-handler").source = FAKE_INVOKE
+    course.submit("fake-invoke", fake_invoke)
     course.submit("tampered-release", with_grade_cells(release, "assert True"))
     output = course.autograde()
     return course, output
@@ -140,6 +151,14 @@ def test_a_wrong_diagnosis_loses_the_diagnosis_points(graded):
     assert cell_errors(cell(autograded(course, "wrong-diagnosis"), "test-diagnosis")) == [
         "AssertionError: lab08-price-check: 'Runtime.ImportModuleError' is not the errorType in "
         "its answer; look again"]
+
+
+def test_faking_the_helper_does_not_fool_the_hidden_tests(graded):
+    course, output = graded
+    assert cell_scores(course, "fake-invoke") == {**POINTS, "test-handler": 0.0}, output
+    errors = cell_errors(cell(autograded(course, "fake-invoke"), "test-handler"))
+    assert errors == ["AssertionError: lambda_function.handler"], \
+        f"the visible check passes, the hidden test reads the real Handler: {errors}"
 
 
 def test_edited_test_cells_are_graded_by_the_original_tests(graded):
