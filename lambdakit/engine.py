@@ -27,7 +27,7 @@ from .event_source_mappings import EventSourceMappings
 from .functions import CodeStore, FunctionVersion
 from .metrics import MetricPublisher
 from .runtime.environment import (ExecutionEnvironment, Invocation, LaunchSpec, Outcome,
-                                  python_command)
+                                  python_command, runtime_site)
 from .runtime.pool import EnvironmentPool
 from .settings import INIT_TIMEOUT, LOG_TAIL_BYTES, Settings
 
@@ -469,6 +469,8 @@ class Engine:
         env = safety.local_aws_environ(self.endpoint_url, access_key=creds[0],
                                        secret_key=creds[1], session_token=creds[2],
                                        region=fn.region)
+        env.pop("PYTHONPATH", None)  # the kit's own path is not the function's
+        env["TZ"] = ":UTC"  # Lambda's default; a function may set its own
         env.update(dict(fn.environment))
         env.update({
             "_HANDLER": fn.handler,
@@ -481,7 +483,7 @@ class Engine:
             "AWS_REGION": fn.region, "AWS_DEFAULT_REGION": fn.region,
             "LAMBDA_TASK_ROOT": code_dir,
             "LAMBDA_RUNTIME_DIR": os.path.dirname(os.path.abspath(__file__)),
-            "TZ": ":UTC", "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
             "LAMBDAKIT_BLOCKED_HOST_SUFFIXES": ",".join(safety.AWS_HOST_SUFFIXES),
         })
         opt = layers.opt_dir(self.code, fn)  # the layers, extracted as /opt
@@ -497,6 +499,7 @@ class Engine:
             command: tuple[str, ...] = (bootstrap,)
         else:
             command = python_command(self.worker_kind, fn.handler)
+            env.update(runtime_site())
         return LaunchSpec(command=command, env=env, cwd=code_dir, memory_mb=fn.memory_size)
 
     def _acquire(self, fn: FunctionVersion, code_dir: str) -> tuple[EnvironmentPool, ExecutionEnvironment]:

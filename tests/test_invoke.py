@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 
 import pytest
+
+import lambdakit
 from conftest import wait_for
 
 CONTEXT_HANDLER = """
@@ -67,6 +70,43 @@ def test_reserved_and_configured_environment_variables(deploy):
     assert env["LAMBDA_TASK_ROOT"] and env["TZ"] == ":UTC"
     # the handler acts as its execution role, never with the caller's keys
     assert env["AWS_ACCESS_KEY_ID"] != "testing" and env["AWS_SESSION_TOKEN"]
+
+
+RUNTIME_IMPORTS = """
+import importlib, os
+def handler(event, context):
+    found = {}
+    for name in event["modules"]:
+        try:
+            importlib.import_module(name)
+            found[name] = "imported"
+        except ImportError as error:
+            found[name] = str(error)
+    return {"found": found, "tz": os.environ["TZ"], "pythonpath": os.environ.get("PYTHONPATH")}
+"""
+
+
+def test_a_handler_has_the_lambda_runtime_packages_and_not_the_kits(deploy, monkeypatch):
+    # the Python runtime has the SDK (and its dependencies) and the runtime client; the kit's
+    # other packages, and the kit itself, are out of reach as they would be on AWS
+    monkeypatch.setenv("PYTHONPATH", os.path.dirname(os.path.dirname(lambdakit.__file__)))
+    name = deploy.create(RUNTIME_IMPORTS, Environment={"Variables": {"TZ": "Europe/Paris"}})
+    runtime = ["boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "json"]
+    kits = ["yaml", "moto", "lambdakit", "psutil", "werkzeug", "ipywidgets"]
+    body = deploy.invoke(name, Payload=json.dumps({"modules": runtime + kits}))["Body"]
+    assert all(body["found"][m] == "imported" for m in runtime), body["found"]
+    assert {m: body["found"][m] for m in kits} == {m: f"No module named '{m}'" for m in kits}
+    assert body["tz"] == "Europe/Paris"  # TZ may be set by the function (":UTC" otherwise)
+    assert body["pythonpath"] is None  # the kit's own PYTHONPATH stays with the kit
+
+
+def test_a_missing_library_fails_init_as_on_aws(deploy):
+    name = deploy.create("import yaml\ndef handler(event, context):\n    return 1\n")
+    answer = deploy.invoke(name)
+    assert answer["FunctionError"] == "Unhandled"
+    assert answer["Body"]["errorType"] == "Runtime.ImportModuleError"
+    assert answer["Body"]["errorMessage"] == (
+        "Unable to import module 'lambda_function': No module named 'yaml'")
 
 
 def test_client_context_reaches_the_handler(deploy):

@@ -313,6 +313,38 @@ def _with_request_id(body: bytes, request_id: str) -> bytes:
     return json.dumps(data).encode()
 
 
+#: What AWS's Python runtime has besides the standard library (its ``/var/runtime``): the
+#: runtime interface client and its C part, and the AWS SDK with its dependencies. A handler
+#: importing anything else must bring it in its package or a layer, on AWS as here.
+RUNTIME_PACKAGES = ("awslambdaric", "runtime_client", "simplejson", "boto3", "botocore",
+                    "s3transfer", "jmespath", "dateutil", "six", "urllib3")
+
+
 def python_command(worker_kind: str, handler: str) -> tuple[str, ...]:
-    """The command line of a Python worker."""
-    return (sys.executable, BOOTSTRAP, worker_kind, handler)
+    """The command line of a Python worker: without ``site`` (``-S``), so that the kit's own
+    installed packages stay out of the function's reach; :func:`runtime_site` adds back
+    those the Lambda runtime has."""
+    return (sys.executable, "-S", BOOTSTRAP, worker_kind, handler)
+
+
+def runtime_site() -> dict[str, str]:
+    """Environment for a Python worker: where each of :data:`RUNTIME_PACKAGES` is installed
+    (``LAMBDAKIT_RUNTIME_SITE``: ``name=folder`` pairs), found in the kit's own Python."""
+    global _runtime_site
+    if _runtime_site is None:
+        import importlib.util
+        found = []
+        for name in RUNTIME_PACKAGES:
+            try:
+                spec = importlib.util.find_spec(name)
+            except (ImportError, ValueError):
+                spec = None
+            if spec is None:
+                continue  # awslambdaric is Linux-only: the pure-Python runtime needs none
+            where = (list(spec.submodule_search_locations or [])[:1] or [spec.origin or ""])[0]
+            found.append(f"{name}={os.path.dirname(where)}")
+        _runtime_site = {"LAMBDAKIT_RUNTIME_SITE": os.pathsep.join(found)}
+    return dict(_runtime_site)
+
+
+_runtime_site: dict[str, str] | None = None

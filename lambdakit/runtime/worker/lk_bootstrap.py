@@ -33,6 +33,26 @@ def _install_guard():
     sys.addaudithook(guard)
 
 
+class _RuntimePackages:
+    """Finds the Lambda runtime's own packages (``LAMBDAKIT_RUNTIME_SITE``: ``name=folder``
+    pairs) after the function's code, its layers and the standard library, as
+    ``/var/runtime`` comes after ``/var/task`` and ``/opt`` on AWS. The worker runs without
+    ``site`` (``python -S``), so nothing else the kit has installed is importable: a handler
+    that needs another library must bring it, as on AWS."""
+
+    def __init__(self, spec):
+        self.folders = dict(pair.split("=", 1) for pair in spec.split(os.pathsep) if "=" in pair)
+
+    def find_spec(self, name, path=None, target=None):
+        if path is not None or name not in self.folders:
+            return None  # submodules are found through their package's __path__
+        from importlib.machinery import PathFinder
+        return PathFinder.find_spec(name, [self.folders[name]])
+
+    def invalidate_caches(self):
+        pass
+
+
 def main(argv):
     kind, handler = argv[1], argv[2]
     if sys.path and os.path.abspath(sys.path[0] or ".") == HERE:
@@ -42,6 +62,9 @@ def main(argv):
         if extra:
             sys.path.insert(0, extra)
     sys.path.insert(0, task_root)
+    runtime_site = os.environ.pop("LAMBDAKIT_RUNTIME_SITE", None)
+    if runtime_site is not None:
+        sys.meta_path.append(_RuntimePackages(runtime_site))
     _install_guard()
     if kind == "awslambdaric":
         # awslambdaric's own main, minus its per-invocation polling thread (which
