@@ -154,6 +154,27 @@ def test_threshold_tolerates_errors_up_to_it(kit, role_arn):
         ErrorsAlarm(cw, name, "live").errors()
 
 
+def test_the_default_alarm_watches_the_new_version_only(kit, role_arn):
+    # the alias's current version fails on every request; the new one never does: the default
+    # alarm (ExecutedVersion = the new version) sees none of the old version's errors
+    lam, cw = kit.client("lambda"), kit.client("cloudwatch")
+    name, (v1, v2, v3) = versions(kit, role_arn, False, True)
+    lam.update_alias(FunctionName=name, Name="live", FunctionVersion=v3)
+    result = deploy_gradually(name, "live", v2, "Linear10PercentEvery1Minute",
+                              clock=ManualClock(), lam=lam, cloudwatch=cw,
+                              traffic=alias_traffic(lam, name, "live", requests=10))
+    assert result.status == "Succeeded", result.log()
+    assert sum(bad for *_, bad in result.bursts) >= 1  # the old version failed meanwhile
+    assert lam.get_alias(FunctionName=name, Name="live")["FunctionVersion"] == v2
+    alarm = ErrorsAlarm(cw, name, "live", version=v2)
+    assert alarm.describe() == f"{name}:live (version {v2})"
+    assert {"Name": "ExecutedVersion", "Value": v2} in alarm.dimensions()
+    everything = ErrorsAlarm(cw, name, "live")  # the alias as a whole would have fired
+    everything.arm()
+    alias_traffic(lam, name, "live", requests=3)()  # all on v2 now: no new errors
+    assert everything.errors() == 0 and len(everything.dimensions()) == 2
+
+
 def test_hooks_run_before_and_after_and_a_failing_hook_rolls_back(kit, role_arn):
     lam, cw = kit.client("lambda"), kit.client("cloudwatch")
     name, (v1, v2) = versions(kit, role_arn, False)

@@ -8,7 +8,8 @@ like a CloudWatch alarm, and either promotes the new version or rolls the alias 
 - :func:`schedule` the steps of a preference type (``Canary10Percent5Minutes``, ...);
 - :class:`CompressedClock` AWS time running faster (a lesson), :class:`ManualClock` time that
   moves only when slept on (tests: no real waiting at all);
-- :class:`ErrorsAlarm` the alias's ``Errors`` since the deployment began, against a threshold;
+- :class:`ErrorsAlarm` the alias's ``Errors`` (of one version behind it, or all) since the
+  deployment began, against a threshold;
 - :func:`alias_traffic` a burst of real invocations through the alias;
 - :func:`plot_rollout` the traffic share over time; :func:`schedule_explorer` a widget.
 
@@ -135,17 +136,20 @@ class ManualClock:
 class ErrorsAlarm:
     """The ``Errors`` of ``function:alias`` in the kit's CloudWatch since :meth:`arm`, against a
     threshold: in alarm when more than ``threshold`` errors were counted (CloudWatch's
-    ``GreaterThanThreshold``).
+    ``GreaterThanThreshold``). With ``version``, only the errors of invocations the alias
+    routed to that version count (the ``ExecutedVersion`` dimension), as an alarm on the new
+    version of a deployment does.
 
     CloudWatch keeps Lambda's metrics per minute, so the alarm reads every minute since the
     deployment began and subtracts what was already counted when it was armed.
     """
 
-    def __init__(self, cloudwatch: Any, function: str, alias: str, threshold: float = 0):
+    def __init__(self, cloudwatch: Any, function: str, alias: str, threshold: float = 0,
+                 version: str | None = None):
         if threshold < 0:
             raise ValueError(f"threshold must be 0 or more, not {threshold}")
         self.cloudwatch, self.function, self.alias = cloudwatch, function, alias
-        self.threshold = threshold
+        self.threshold, self.version = threshold, version
         self._since: dt.datetime | None = None
         self._baseline = 0.0
 
@@ -153,10 +157,22 @@ class ErrorsAlarm:
         now = dt.datetime.now(dt.timezone.utc)
         points = self.cloudwatch.get_metric_statistics(
             Namespace="AWS/Lambda", MetricName="Errors", Statistics=["Sum"],
-            Dimensions=[{"Name": "FunctionName", "Value": self.function},
-                        {"Name": "Resource", "Value": f"{self.function}:{self.alias}"}],
+            Dimensions=self.dimensions(),
             StartTime=self._since, EndTime=now + dt.timedelta(minutes=2), Period=60)["Datapoints"]
         return sum(point["Sum"] for point in points)
+
+    def dimensions(self) -> list[dict[str, str]]:
+        """The CloudWatch dimensions the alarm watches."""
+        dims = [{"Name": "FunctionName", "Value": self.function},
+                {"Name": "Resource", "Value": f"{self.function}:{self.alias}"}]
+        if self.version is not None:
+            dims.append({"Name": "ExecutedVersion", "Value": str(self.version)})
+        return dims
+
+    def describe(self) -> str:
+        """What is watched, for messages: ``name:alias`` (``version N``)."""
+        watched = f"{self.function}:{self.alias}"
+        return watched if self.version is None else f"{watched} (version {self.version})"
 
     def arm(self) -> None:
         """Start counting from now."""
@@ -254,7 +270,8 @@ def deploy_gradually(function: str, alias: str, new_version: str,
     clock: :class:`CompressedClock` or :class:`ManualClock`; the schedule is in AWS seconds.
     traffic: called every ``tick_s`` AWS seconds while traffic shifts (for example
       :func:`alias_traffic`); its answers are recorded in ``Deployment.bursts``.
-    alarm: an :class:`ErrorsAlarm`; default: any error on the alias (threshold 0).
+    alarm: an :class:`ErrorsAlarm`; default: any error of the new version behind the alias
+      (threshold 0, ``ExecutedVersion`` = ``new_version``).
     pre_traffic, post_traffic: names of hook functions, invoked before the first shift and
       after the last; a function error fails the deployment. (CodeDeploy sends only the two
       ids; the kit adds ``event["lambdakit"]["version"]``, which on AWS a hook reads from an
@@ -286,7 +303,7 @@ def deploy_gradually(function: str, alias: str, new_version: str,
     if str(new_version) == old:
         raise ValueError(f"{function}:{alias} already points at version {old}")
     result = Deployment(function, alias, old, str(new_version), preference)
-    alarm = alarm or ErrorsAlarm(cloudwatch, function, alias)
+    alarm = alarm or ErrorsAlarm(cloudwatch, function, alias, version=str(new_version))
     start = clock.now()
 
     def at() -> float:
@@ -336,7 +353,7 @@ def deploy_gradually(function: str, alias: str, new_version: str,
                 failed = sum(1 for _, bad in answers if bad)
                 result.bursts.append((sent_at, step.weight, counts, failed))
             if alarm.in_alarm():
-                return roll_back(f"alarm: {alarm.errors():.0f} Errors on {function}:{alias}, "
+                return roll_back(f"alarm: {alarm.errors():.0f} Errors on {alarm.describe()}, "
                                  f"threshold {alarm.threshold:g}")
             remaining = until - at()
             if remaining <= 0:
