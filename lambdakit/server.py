@@ -16,7 +16,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from . import (concurrency_api, event_invoke_config, event_source_mappings, invoke_api,
-               moto_cloudwatch, moto_sqs, motohooks, permissions_enforce, safety)
+               moto_cloudwatch, moto_logs, moto_sqs, motohooks, permissions_enforce, safety)
 from .engine import Engine
 from .settings import Settings
 
@@ -94,6 +94,7 @@ class Endpoint:
         self.engine = Engine(self.url, self.settings)
         motohooks.install(self.engine)
         moto_cloudwatch.install()
+        moto_logs.install()
         moto_sqs.install()
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
                                         name="lambdakit-endpoint")
