@@ -486,6 +486,9 @@ class Engine:
             "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
             "LAMBDAKIT_BLOCKED_HOST_SUFFIXES": ",".join(safety.AWS_HOST_SUFFIXES),
         })
+        if fn.log_format == "JSON":  # what Lambda sets for LoggingConfig's JSON format
+            env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+            env["AWS_LAMBDA_LOG_LEVEL"] = fn.application_log_level or "INFO"
         opt = layers.opt_dir(self.code, fn)  # the layers, extracted as /opt
         if opt:
             paths = layers.runtime_paths(opt, fn.runtime)

@@ -40,6 +40,11 @@ class FunctionVersion:
     role: str
     code_sha256: str
     layer_arns: tuple[str, ...] = ()
+    # LoggingConfig (lambdakit.function_rules.logging_config): format, levels (JSON only), group
+    log_format: str = "Text"
+    application_log_level: str | None = None
+    system_log_level: str | None = None
+    log_group_name: str = ""  # empty: Lambda's default, /aws/lambda/NAME
 
     @property
     def version_arn(self) -> str:
@@ -47,7 +52,8 @@ class FunctionVersion:
 
     @property
     def log_group(self) -> str:
-        return f"/aws/lambda/{self.name}"
+        """The group the function's logs go to: LoggingConfig's LogGroup, or ``/aws/lambda/NAME``."""
+        return self.log_group_name or f"/aws/lambda/{self.name}"
 
     @property
     def key(self) -> str:
@@ -69,7 +75,17 @@ class FunctionVersion:
             environment=tuple(sorted((str(k), str(v)) for k, v in (fn.environment_vars or {}).items())),
             role=fn.role, code_sha256=getattr(fn, "code_sha_256", ""),
             layer_arns=tuple(layer["Arn"] for layer in (fn.layers or [])),
+            **_logging_fields(getattr(fn, "_lk_logging", None)),
         )
+
+
+def _logging_fields(config: dict[str, Any] | None) -> dict[str, Any]:
+    """FunctionVersion's logging fields from a stored LoggingConfig (None: Lambda's defaults)."""
+    config = config or {}
+    return {"log_format": config.get("LogFormat") or "Text",
+            "application_log_level": config.get("ApplicationLogLevel"),
+            "system_log_level": config.get("SystemLogLevel"),
+            "log_group_name": config.get("LogGroup") or ""}
 
 
 def is_valid_zip(zip_bytes: bytes) -> bool:

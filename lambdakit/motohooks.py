@@ -19,6 +19,10 @@ code in Docker. :func:`install` changes that in one place per concern:
   additional published version, a weight from 0.0 to 1.0, no $LATEST).
 * CreateFunction / UpdateFunctionConfiguration(Environment=...): at most 4 KB of
   variables, none of Lambda's reserved keys.
+* CreateFunction / UpdateFunctionConfiguration(LoggingConfig=...): checked and
+  stored as Lambda does (:func:`lambdakit.function_rules.logging_config`), and
+  returned by GetFunction(Configuration) with Lambda's defaults; a published
+  version keeps the configuration it was published with.
 * A function's layers are extracted into the code cache (:mod:`lambdakit.layers`)
   as soon as it is created or updated; its workers see them as ``/opt``.
 * Updates and DeleteFunction retire the execution environments of the old code.
@@ -39,6 +43,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from . import layers
+from .function_rules import default_log_group
 from .functions import FunctionVersion, is_valid_zip, unsupported_runtime_message
 
 if TYPE_CHECKING:
@@ -109,6 +114,17 @@ def _check_environment(environment: Any) -> None:
 
     try:
         check_environment((environment or {}).get("Variables"))
+    except LambdaError as error:
+        raise as_moto(error) from None
+
+
+def _logging_config(function_name: str, current: Any, requested: Any) -> dict[str, Any]:
+    """The LoggingConfig after a request (:mod:`lambdakit.function_rules`), errors in moto's form."""
+    from .errors import LambdaError, as_moto
+    from .function_rules import logging_config
+
+    try:
+        return logging_config(function_name, current, requested)
     except LambdaError as error:
         raise as_moto(error) from None
 
@@ -211,6 +227,8 @@ def _patch_moto() -> None:
         if not on_create:
             config["LastUpdateStatus"] = ("InProgress" if getattr(self, "_lk_updating", False)
                                           else "Successful")
+        config["LoggingConfig"] = dict(getattr(self, "_lk_logging", None)
+                                       or _logging_config(self.function_name, None, None))
         return config
 
     function_cls.get_configuration = get_configuration
@@ -221,9 +239,13 @@ def _patch_moto() -> None:
     def create_function(self: Any, spec: dict[str, Any]) -> Any:
         _check_runtime(spec.get("Runtime"), spec.get("PackageType"))
         _check_environment(spec.get("Environment"))
+        logging = _logging_config(spec.get("FunctionName") or "", None, spec.get("LoggingConfig"))
         _check_role(spec.get("Role"), self.account_id)
         fn = original_create(self, spec)
         latest = self._lambdas.get_function_by_name_or_arn_with_qualifier(fn.function_name)
+        if logging["LogGroup"] == default_log_group(spec.get("FunctionName") or ""):
+            logging["LogGroup"] = default_log_group(fn.function_name)  # FunctionName was an ARN
+        fn._lk_logging = latest._lk_logging = logging
         if not is_valid_zip(latest.code_bytes):
             self._lambdas.del_function(fn.function_name)
             raise _invalid(BAD_ZIP_MESSAGE)
@@ -241,9 +263,15 @@ def _patch_moto() -> None:
             _check_runtime(config_updates["Runtime"], self.package_type)
         if "Environment" in config_updates:
             _check_environment(config_updates["Environment"])
+        logging = None
+        if "LoggingConfig" in config_updates:
+            logging = _logging_config(self.function_name, getattr(self, "_lk_logging", None),
+                                      config_updates["LoggingConfig"])
         if "Role" in config_updates:
             _check_role(config_updates["Role"], self.account_id)
         self._lk_updating = True
+        if logging is not None:  # a new dict: published versions keep the one they share
+            self._lk_logging = logging
         config = original_update_configuration(self, config_updates)
         _activate(self, "_lk_updating")
         return config

@@ -4,6 +4,13 @@ It speaks the Lambda Runtime API (2018-06-01) exactly as AWS's runtime
 interface client does: the same context object, the same error payloads
 (``errorMessage``, ``errorType``, ``requestId``, ``stackTrace``), the same
 ``Runtime.*`` error types and the same log line formats.
+
+With LoggingConfig's JSON format (``AWS_LAMBDA_LOG_FORMAT=JSON``) it does the minimal
+thing awslambdaric does: ``logging`` records and the ``[ERROR]`` report of an exception
+become one JSON object per line (``timestamp``, ``level``, ``message``, ``logger``,
+``requestId``, and ``errorType`` / ``errorMessage`` / ``stackTrace`` for exceptions), and
+``AWS_LAMBDA_LOG_LEVEL`` sets the root logger's level. It does not add a record's ``extra``
+fields, log dict messages as objects, or write awslambdaric's telemetry frames.
 """
 import decimal
 import importlib
@@ -112,8 +119,18 @@ def error_from_exception(exc, request_id=""):
             "requestId": request_id, "stackTrace": traceback.format_list(frames)}
 
 
+_JSON_LOGS = (os.environ.get("AWS_LAMBDA_LOG_FORMAT") or "").upper() == "JSON"
+
+
+def _utc_now():
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
 def log_error(error):
-    """Print an error as awslambdaric does: one log event, lines joined by CR."""
+    """Print an error as awslambdaric does: one log event, lines joined by CR (or one JSON line)."""
+    if _JSON_LOGS:
+        sys.stdout.write(json.dumps({"timestamp": _utc_now(), "level": "ERROR", **error}) + "\n")
+        return
     lines = [f"[ERROR] {error['errorType']}: {error['errorMessage']}"]
     if error.get("stackTrace") is not None:
         lines.append("Traceback (most recent call last):")
@@ -174,11 +191,34 @@ class _RequestIdFilter(logging.Filter):
         return True
 
 
+class _JsonFormatter(logging.Formatter):
+    """One JSON object per record, with awslambdaric's field names."""
+
+    def format(self, record):
+        level = min(50, max(0, record.levelno)) // 10 * 10
+        entry = {"timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created)),
+                 "level": logging.getLevelName(level),
+                 "message": record.getMessage(), "logger": record.name,
+                 "requestId": getattr(record, "aws_request_id", None)}
+        if record.exc_info:
+            entry["errorType"] = record.exc_info[0].__name__
+            entry["errorMessage"] = str(record.exc_info[1])
+            entry["stackTrace"] = traceback.format_tb(record.exc_info[2])
+        return json.dumps(entry, default=str) + "\n"
+
+
 def _setup_logging():
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter(
-        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
-        "%Y-%m-%dT%H:%M:%S"))
+    if _JSON_LOGS:
+        handler.setFormatter(_JsonFormatter())
+        level = {"TRACE": "DEBUG"}.get(os.environ.get("AWS_LAMBDA_LOG_LEVEL", "").upper(),
+                                       os.environ.get("AWS_LAMBDA_LOG_LEVEL", "").upper())
+        if level in logging._nameToLevel:
+            logging.getLogger().setLevel(level)
+    else:
+        handler.setFormatter(logging.Formatter(
+            "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
+            "%Y-%m-%dT%H:%M:%S"))
     handler.terminator = ""
     logging.Formatter.converter = time.gmtime
     request_filter = _RequestIdFilter()
