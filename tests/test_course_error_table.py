@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 
 import pytest
 
@@ -203,6 +204,15 @@ def test_waiting_for_a_message_an_invocation_and_a_log_line(kit, role_arn):
     assert record.invocation_type == "Event" and record.status == "success"
     lines = function_log(name, until="working on 8", kit=kit)
     assert lines == ["working on 8"]  # START, END and REPORT are Lambda's, left out
+
+
+def test_the_log_of_a_function_with_its_own_group_and_json_format(kit, role_arn):
+    group = f"/aws/lambda/custom-{uuid.uuid4().hex[:8]}"
+    name = deploy(kit, "def handler(event, context):\n    print('working on', event['n'])\n",
+                  role_arn, LoggingConfig={"LogFormat": "JSON", "LogGroup": group})
+    kit.client("lambda").invoke(FunctionName=name, Payload=json.dumps({"n": 3}))
+    # the handler's line, read from the function's own group; platform.* records left out
+    assert function_log(name, until="working on 3", kit=kit) == ["working on 3"]
 
 
 def test_successes_end_with_the_caller_and_with_the_poller_deleting_the_message(kit, role_arn):

@@ -451,17 +451,30 @@ def wait_for_invocation(function: str, *, since: float = 0.0, timeout: float = 3
 PLATFORM_LINES = ("START ", "END ", "REPORT ", "INIT_START ", "INIT_REPORT ")
 
 
+def _platform_line(line: str) -> bool:
+    """A line Lambda wrote: START/END/REPORT..., or a ``platform.*`` record (JSON log format)."""
+    if line.startswith(PLATFORM_LINES):
+        return True
+    if line.startswith('{"time"'):
+        try:
+            return str(json.loads(line).get("type", "")).startswith("platform.")
+        except ValueError:
+            return False
+    return False
+
+
 def function_log(function: str, *, until: str | None = None, timeout: float = 30.0,
                  kit: Any = None) -> list[str]:
-    """The handler's own log lines of ``function`` (CloudWatch Logs group
-    ``/aws/lambda/<name>``, Lambda's START/END/REPORT lines left out), oldest first.
+    """The handler's own log lines of ``function`` (its CloudWatch Logs group: ``/aws/lambda/<name>``
+    unless its LoggingConfig names another; Lambda's START/END/REPORT lines left out), oldest first.
 
     ``until``: wait (up to ``timeout`` seconds) until a line contains this text;
     raises ``TimeoutError`` if none does.
     """
     kit = _kit(kit)
     logs = kit.client("logs")
-    group = f"/aws/lambda/{_name(function)}"
+    config = kit.client("lambda").get_function_configuration(FunctionName=_name(function))
+    group = config.get("LoggingConfig", {}).get("LogGroup") or f"/aws/lambda/{_name(function)}"
     deadline = time.monotonic() + timeout
     while True:
         lines: list[str] = []
@@ -471,7 +484,7 @@ def function_log(function: str, *, until: str | None = None, timeout: float = 30
                 lines += [e["message"].rstrip("\n") for e in page["events"]]
         except logs.exceptions.ResourceNotFoundException:
             pass
-        lines = [line.strip() for line in lines if not line.startswith(PLATFORM_LINES)]
+        lines = [line.strip() for line in lines if not _platform_line(line)]
         if until is None or any(until in line for line in lines):
             return lines
         _deadline_passed(deadline, f"a line with {until!r} in {group}")
