@@ -82,6 +82,9 @@ def local_aws_environ(endpoint_url: str, base: Mapping[str, str] | None = None,
         "AWS_EC2_METADATA_DISABLED": "true",
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "AWS_CONFIG_FILE": os.devnull,
+        # operations that AWS serves on a host of their own (Live Tail's "streaming-", S3
+        # Control's account id...) must keep the kit's address
+        "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
     })
     if session_token:
         env["AWS_SESSION_TOKEN"] = session_token

@@ -181,4 +181,5 @@ def test_local_environ_strips_real_credentials():
     assert env["AWS_ACCESS_KEY_ID"] == "testing" and "AWS_PROFILE" not in env
     assert "AWS_SESSION_TOKEN" not in env and env["HOME"] == "/home/x"
     assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:1"
+    assert env["AWS_DISABLE_HOST_PREFIX_INJECTION"] == "true"  # e.g. Live Tail's streaming- host
     assert env["AWS_SHARED_CREDENTIALS_FILE"] == env["AWS_CONFIG_FILE"] == os.devnull

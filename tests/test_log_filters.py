@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 import boto3
-import botocore.config
 import botocore.exceptions
 import pytest
 
@@ -324,14 +323,13 @@ def test_e2e_invalid_pattern_refused_on_an_empty_group(logged):
 
 
 def test_e2e_live_tail_uses_the_same_patterns(logged):
-    """StartLiveTail calls go to a ``streaming-`` host on AWS: a local endpoint needs the client
-    to keep the endpoint's address (``inject_host_prefix=False``). The session tails the group
-    it names, not the last one created."""
+    """StartLiveTail calls go to a ``streaming-`` host on AWS; the kit's environment
+    (AWS_DISABLE_HOST_PREFIX_INJECTION) keeps a plain client on the kit's address. The session
+    tails the group it names, not the last one created."""
     plain, group = logged
     plain.create_log_group(logGroupName=unique("/filters/newer"))
     logs = boto3.client("logs", endpoint_url=plain.meta.endpoint_url,
-                        region_name=plain.meta.region_name,
-                        config=botocore.config.Config(inject_host_prefix=False))
+                        region_name=plain.meta.region_name)
     arn = f"arn:aws:logs:us-east-1:123456789012:log-group:{group}"
     stream = logs.start_live_tail(logGroupIdentifiers=[arn],
                                   logEventFilterPattern="{ $.ms < 100 }")["responseStream"]
