@@ -206,7 +206,9 @@ class Engine:
                          client_context=client_context)
         outcome = env.invoke(inv)
         self._release(pool, env, keep=not outcome.fatal)
-        billed = max(1, math.ceil(outcome.duration_ms))
+        # Since 1 August 2025 Lambda bills the Init phase of on-demand cold starts too: the
+        # REPORT line's Billed Duration then covers Init Duration + Duration
+        billed = max(1, math.ceil(outcome.duration_ms + (outcome.init_ms or 0.0)))
         record = InvocationRecord(
             request_id=request_id, function_name=fn.name, version=fn.version,
             invocation_type=invocation_type, environment_id=env.id,

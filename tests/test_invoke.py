@@ -109,6 +109,27 @@ def test_a_missing_library_fails_init_as_on_aws(deploy):
         "Unable to import module 'lambda_function': No module named 'yaml'")
 
 
+def _report(response):
+    tail = base64.b64decode(response["LogResult"]).decode()
+    line = next(line for line in tail.splitlines() if line.startswith("REPORT "))
+    return {k.strip(): float(v.split()[0]) for k, v in
+            (part.split(":", 1) for part in line.split("\t")[1:] if ":" in part)}
+
+
+def test_billed_duration_covers_init_on_a_cold_start(deploy):
+    # Lambda bills the Init phase of on-demand cold starts (since August 2025)
+    name = deploy.create("import time\ntime.sleep(0.05)\ndef handler(event, context):\n"
+                         "    return 1\n")
+    cold = _report(deploy.lam.invoke(FunctionName=name, LogType="Tail"))
+    warm = _report(deploy.lam.invoke(FunctionName=name, LogType="Tail"))
+    assert cold["Init Duration"] >= 50
+    # rounded up to the next ms (the log shows two decimals of each part: allow their rounding)
+    both = cold["Duration"] + cold["Init Duration"]
+    assert both - 0.01 <= cold["Billed Duration"] < both + 1.01
+    assert "Init Duration" not in warm
+    assert warm["Duration"] - 0.01 <= warm["Billed Duration"] < max(1, warm["Duration"]) + 1.01
+
+
 def test_client_context_reaches_the_handler(deploy):
     name = deploy.create(CONTEXT_HANDLER)
     context = base64.b64encode(json.dumps({"custom": {"user": "ada"}}).encode()).decode()
