@@ -133,10 +133,28 @@ def default_log_group(function_name: str) -> str:
     return f"/aws/lambda/{function_name}"
 
 
-def _enum_error(value: Any, member: str, allowed: tuple[str, ...]) -> ValidationException:
+def _enum_error(value: Any, member: str, allowed: tuple[str, ...],
+                shape: str = "loggingConfig") -> ValidationException:
     return ValidationException(
-        f"1 validation error detected: Value '{value}' at 'loggingConfig.{member}' failed to "
+        f"1 validation error detected: Value '{value}' at '{shape}.{member}' failed to "
         f"satisfy constraint: Member must satisfy enum value set: [{', '.join(allowed)}]")
+
+
+#: TracingConfig's modes (AWS Lambda API reference, "TracingConfig").
+TRACING_MODES = ("Active", "PassThrough")
+
+
+def tracing_config(requested: Any) -> dict[str, str]:
+    """The TracingConfig a request sets (X-Ray itself is not simulated: the mode is kept and
+    reported back). A missing mode means PassThrough, Lambda's default.
+
+    >>> tracing_config({"Mode": "Active"})
+    {'Mode': 'Active'}
+    """
+    mode = (requested or {}).get("Mode") or "PassThrough"
+    if mode not in TRACING_MODES:
+        raise _enum_error(mode, "mode", TRACING_MODES, shape="tracingConfig")
+    return {"Mode": mode}
 
 
 def logging_config(function_name: str, current: dict[str, Any] | None,

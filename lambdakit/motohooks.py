@@ -118,6 +118,17 @@ def _check_environment(environment: Any) -> None:
         raise as_moto(error) from None
 
 
+def _tracing_config(requested: Any) -> dict[str, str]:
+    """TracingConfig checked as AWS checks it (:mod:`lambdakit.function_rules`), moto's form."""
+    from .errors import LambdaError, as_moto
+    from .function_rules import tracing_config
+
+    try:
+        return tracing_config(requested)
+    except LambdaError as error:
+        raise as_moto(error) from None
+
+
 def _logging_config(function_name: str, current: Any, requested: Any) -> dict[str, Any]:
     """The LoggingConfig after a request (:mod:`lambdakit.function_rules`), errors in moto's form."""
     from .errors import LambdaError, as_moto
@@ -239,6 +250,8 @@ def _patch_moto() -> None:
     def create_function(self: Any, spec: dict[str, Any]) -> Any:
         _check_runtime(spec.get("Runtime"), spec.get("PackageType"))
         _check_environment(spec.get("Environment"))
+        if spec.get("TracingConfig") is not None:
+            spec["TracingConfig"] = _tracing_config(spec["TracingConfig"])
         logging = _logging_config(spec.get("FunctionName") or "", None, spec.get("LoggingConfig"))
         _check_role(spec.get("Role"), self.account_id)
         fn = original_create(self, spec)
@@ -267,11 +280,16 @@ def _patch_moto() -> None:
         if "LoggingConfig" in config_updates:
             logging = _logging_config(self.function_name, getattr(self, "_lk_logging", None),
                                       config_updates["LoggingConfig"])
+        tracing = None
+        if "TracingConfig" in config_updates:  # moto drops it on update; AWS applies it
+            tracing = _tracing_config(config_updates["TracingConfig"])
         if "Role" in config_updates:
             _check_role(config_updates["Role"], self.account_id)
         self._lk_updating = True
         if logging is not None:  # a new dict: published versions keep the one they share
             self._lk_logging = logging
+        if tracing is not None:
+            self.tracing_config = tracing
         config = original_update_configuration(self, config_updates)
         _activate(self, "_lk_updating")
         return config

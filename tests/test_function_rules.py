@@ -224,3 +224,39 @@ def handler(event, context):
     return os.environ["PYTHONPATH"].split(":")[0], os.environ["LANG"]
 """, Environment={"Variables": {"PYTHONPATH": "/opt/extra", "LANG": "de_DE.UTF-8"}})
     assert deploy.invoke(name)["Body"] == ["/opt/extra", "de_DE.UTF-8"]
+
+
+# -- TracingConfig ----------------------------------------------------------------------
+
+TRACING_ERROR = ("1 validation error detected: Value 'Always' at 'tracingConfig.mode' failed to "
+                 "satisfy constraint: Member must satisfy enum value set: [Active, PassThrough]")
+
+
+def test_tracing_mode_is_set_on_create_and_changed_by_update(deploy):
+    lam = deploy.lam
+    name = deploy.create(STAGED.replace("CODE", "one"))
+    assert lam.get_function_configuration(FunctionName=name)["TracingConfig"] == {
+        "Mode": "PassThrough"}  # Lambda's default
+    lam.update_function_configuration(FunctionName=name, TracingConfig={"Mode": "Active"})
+    wait_updated(lam, name)
+    assert lam.get_function_configuration(FunctionName=name)["TracingConfig"] == {"Mode": "Active"}
+    version = lam.publish_version(FunctionName=name)["Version"]
+    lam.update_function_configuration(FunctionName=name, TracingConfig={"Mode": "PassThrough"})
+    wait_updated(lam, name)
+    assert lam.get_function_configuration(FunctionName=name)["TracingConfig"]["Mode"] == "PassThrough"
+    assert lam.get_function_configuration(FunctionName=name, Qualifier=version)[
+        "TracingConfig"] == {"Mode": "Active"}  # the published version keeps its mode
+    active = deploy.create(STAGED.replace("CODE", "two"), TracingConfig={"Mode": "Active"})
+    assert lam.get_function_configuration(FunctionName=active)["TracingConfig"]["Mode"] == "Active"
+
+
+def test_an_unknown_tracing_mode_is_refused_and_changes_nothing(deploy):
+    lam = deploy.lam
+    name = deploy.create(STAGED.replace("CODE", "one"), TracingConfig={"Mode": "Active"})
+    assert error_of(lambda: lam.update_function_configuration(
+        FunctionName=name, Timeout=9, TracingConfig={"Mode": "Always"})) == (
+        400, "ValidationException", TRACING_ERROR)
+    config = lam.get_function_configuration(FunctionName=name)
+    assert config["TracingConfig"] == {"Mode": "Active"} and config["Timeout"] == 3
+    assert error_of(lambda: deploy.create(STAGED, TracingConfig={"Mode": "Always"})) == (
+        400, "ValidationException", TRACING_ERROR)
