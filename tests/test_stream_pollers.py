@@ -481,8 +481,9 @@ def test_disable_stops_polling_enable_resumes_after_the_checkpoint_delete_ends_t
 
 
 def test_batching_window_gathers_records_read_apart_into_one_batch(role_arn):
-    # a 300 s window lasts 3 s on this endpoint (time scale 0.01)
-    with Endpoint(settings=Settings(time_scale=0.01)) as endpoint:
+    # a 300 s window lasts 15 s on this endpoint (time scale 0.05): far longer than the plain
+    # mapping needs to run record 1 on a busy machine, and the full batch of three ends it at once
+    with Endpoint(settings=Settings(time_scale=0.05)) as endpoint:
         slow = lambdakit.kit.Kit(endpoint)
         windowed, plain = function(slow, role_arn), function(slow, role_arn)
         arn = stream(slow)
