@@ -183,6 +183,15 @@ class Course:
                      for grade in notebook.grades}
             return Scores(float(notebook.score), float(notebook.max_score), cells)
 
+    def cell_scores(self, student: str, name: str | None = None) -> dict[str, float]:
+        """``student``'s score per graded cell: ``{grade_id: points}``."""
+        return {grade_id: cell.score for grade_id, cell in self.scores(student, name).cells.items()}
+
+    def autograded(self, student: str, name: str | None = None) -> nbformat.NotebookNode:
+        """``student``'s notebook as autograde left it (outputs of every cell, hidden tests in)."""
+        name = name or self._only_notebook()
+        return nbformat.read(self.folder("autograded", student) / f"{name}.ipynb", as_version=4)
+
 
 def grade_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
     """The cells of ``notebook`` that carry points (nbgrader autograded tests)."""
@@ -219,6 +228,19 @@ def assert_graded_cells(notebook: nbformat.NotebookNode, points: dict[str, float
     assert all(meta.locked for meta in tests.values())
     for grade_id in locked:
         assert cell(notebook, grade_id).metadata.nbgrader.locked, grade_id
+
+
+def assert_solution_stubs(release: nbformat.NotebookNode, source: nbformat.NotebookNode,
+                          solution_cells: list[str], regions: int) -> None:
+    """The release's solution cells are ``solution_cells`` (grade ids, in order), with one
+    ``# YOUR CODE HERE`` stub per solution region of the source (``regions`` of them), and no
+    code cell of the release has outputs."""
+    stubbed = [c for c in release.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution")]
+    assert [c.metadata.nbgrader.grade_id for c in stubbed] == solution_cells
+    source_text = "\n".join(c.source for c in source.cells)
+    stubs = sum(c.source.count("# YOUR CODE HERE\n") for c in stubbed)
+    assert stubs == len(SOLUTION.findall(source_text)) == regions
+    assert all(not c.get("outputs") for c in release.cells if c.cell_type == "code")
 
 
 def assert_release_is_clean(course: Course, min_distinctive: int) -> nbformat.NotebookNode:

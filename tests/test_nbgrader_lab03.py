@@ -26,7 +26,7 @@ import re
 import nbformat
 import pytest
 
-from nbgrader_harness import (Course, ROOT, SOLUTION, assert_committed_release_is_current,
+from nbgrader_harness import (ROOT, SOLUTION, assert_committed_release_is_current,
                               assert_full_marks, assert_graded_cells, assert_release_is_clean,
                               cell, cell_errors, grade_cells, released_course, with_grade_cells)
 
@@ -63,14 +63,6 @@ def _answered(notebook: nbformat.NotebookNode, **answers: str) -> nbformat.Noteb
     for grade_id, source in answers.items():
         cell(edited, grade_id.replace("_", "-")).source = source.strip("\n")
     return edited
-
-
-def _autograded(course: Course, student: str) -> nbformat.NotebookNode:
-    return nbformat.read(course.folder("autograded", student) / f"{ASSIGNMENT}.ipynb", 4)
-
-
-def _cell_scores(course: Course, student: str) -> dict[str, float]:
-    return {grade_id: cell.score for grade_id, cell in course.scores(student).cells.items()}
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +122,7 @@ def test_the_untouched_release_scores_zero_without_crashing(graded):
     assert (scores.score, scores.max_score) == (0.0, 10.0), output
     # It really ran: every test cell failed once, with the message that says what to do.
     errors = {cell.metadata.nbgrader.grade_id: cell_errors(cell)
-              for cell in grade_cells(_autograded(course, "untouched"))}
+              for cell in grade_cells(course.autograded("untouched"))}
     assert set(errors) == set(POINTS)
     assert all(len(found) == 1 for found in errors.values()), errors
     assert errors["test-role-policy"][0].startswith(
@@ -141,7 +133,7 @@ def test_the_untouched_release_scores_zero_without_crashing(graded):
     assert errors["test-s3-conditions"][0].startswith(
         "AssertionError: add exactly one statement for s3.amazonaws.com, found 0"), errors
     # the two solution cells raised NotImplementedError, and nothing else failed
-    autograded = _autograded(course, "untouched")
+    autograded = course.autograded("untouched")
     for grade_id in SOLUTION_CELLS:
         assert [error.split(":")[0] for error in cell_errors(cell(autograded, grade_id))] == \
             ["NotImplementedError"]
@@ -149,9 +141,9 @@ def test_the_untouched_release_scores_zero_without_crashing(graded):
 
 def test_a_broad_role_loses_the_role_points(graded):
     course, output = graded
-    scores = _cell_scores(course, "broad-role")
+    scores = course.cell_scores("broad-role")
     assert scores == {**POINTS, "test-role-policy": 0.0, "test-only-orders-table": 0.0}, output
-    autograded = _autograded(course, "broad-role")
+    autograded = course.autograded("broad-role")
     [visible] = cell_errors(cell(autograded, "test-role-policy"))
     assert visible.startswith("AssertionError: no wildcards: the Action of"), visible
     [contained] = cell_errors(cell(autograded, "test-only-orders-table"))
@@ -161,8 +153,8 @@ def test_a_broad_role_loses_the_role_points(graded):
 @pytest.mark.parametrize("student", ["extra-read", "extra-managed"])
 def test_hidden_tests_take_the_points_of_any_extra_grant(graded, student):
     course, output = graded
-    assert _cell_scores(course, student) == {**POINTS, "test-role-policy": 0.0}, output
-    [error] = cell_errors(cell(_autograded(course, student), "test-role-policy"))
+    assert course.cell_scores(student) == {**POINTS, "test-role-policy": 0.0}, output
+    [error] = cell_errors(cell(course.autograded(student), "test-role-policy"))
     expected = {"extra-read": "only dynamodb:PutItem may be allowed",
                 "extra-managed": "only AWSLambdaBasicExecutionRole may be attached"}[student]
     assert expected in error, error
@@ -170,9 +162,9 @@ def test_hidden_tests_take_the_points_of_any_extra_grant(graded, student):
 
 def test_a_permission_without_source_account_loses_the_s3_points(graded):
     course, output = graded
-    assert _cell_scores(course, "broad-s3") == {
+    assert course.cell_scores("broad-s3") == {
         **POINTS, "test-s3-invoke": 0.0, "test-s3-conditions": 0.0}, output
-    autograded = _autograded(course, "broad-s3")
+    autograded = course.autograded("broad-s3")
     [invoke] = cell_errors(cell(autograded, "test-s3-invoke"))
     assert "a bucket in another account may invoke the function" in invoke, invoke
     [conditions] = cell_errors(cell(autograded, "test-s3-conditions"))
@@ -183,12 +175,12 @@ def test_edited_test_cells_are_graded_by_the_original_tests(graded):
     course, output = graded
     assert course.scores("tampered-release").score == 0.0, output
     assert course.scores("tampered-solution").score == 10.0, output
-    autograded = _autograded(course, "tampered-release")
+    autograded = course.autograded("tampered-release")
     assert all(cell.source != "assert True" for cell in grade_cells(autograded))
     assert any("BEGIN HIDDEN TESTS" in cell.source for cell in grade_cells(autograded)), \
         "the hidden tests run during grading"
     # the locked role cell was restored too: no AdministratorAccess was attached
-    assert "AdministratorAccess" not in cell(_autograded(course, "tampered-solution"), "role").source
+    assert "AdministratorAccess" not in cell(course.autograded("tampered-solution"), "role").source
 
 
 def test_feedback_is_generated(graded):

@@ -93,7 +93,7 @@ def test_the_untouched_release_scores_zero_without_crashing(graded):
     assert (scores.score, scores.max_score) == (0.0, 10.0), output
     assert all(cell.score == 0 for cell in scores.cells.values())
     # It really ran: every test cell failed once, because of the stubs (no timeout, no dead kernel).
-    autograded = nbformat.read(course.folder("autograded", "untouched") / f"{ASSIGNMENT}.ipynb", 4)
+    autograded = course.autograded("untouched")
     errors = {cell.metadata.nbgrader.grade_id: cell_errors(cell) for cell in grade_cells(autograded)}
     assert set(errors) == set(POINTS)
     assert all(len(found) == 1 for found in errors.values()), errors
@@ -115,14 +115,12 @@ def test_edited_test_cells_are_graded_by_the_original_tests(graded):
     course, output = graded
     assert course.scores("tampered-release").score == 0.0, output
     assert course.scores("tampered-solution").score == 10.0, output
-    autograded = nbformat.read(
-        course.folder("autograded", "tampered-release") / f"{ASSIGNMENT}.ipynb", 4)
+    autograded = course.autograded("tampered-release")
     assert all(cell.source != "assert True" for cell in grade_cells(autograded))
     assert any("BEGIN HIDDEN TESTS" in cell.source for cell in grade_cells(autograded)), \
         "the hidden tests run during grading"
     # the locked database cell was restored too: the database accepted 3 connections, not 100
-    restored = nbformat.read(
-        course.folder("autograded", "tampered-solution") / f"{ASSIGNMENT}.ipynb", 4)
+    restored = course.autograded("tampered-solution")
     assert "MAX_CONNECTIONS = 3\n" in cell(restored, "database-module").source
 
 

@@ -22,8 +22,9 @@ import copy
 import nbformat
 import pytest
 
-from nbgrader_harness import (Course, ROOT, SOLUTION, assert_committed_release_is_current,
+from nbgrader_harness import (ROOT, assert_committed_release_is_current,
                               assert_full_marks, assert_graded_cells, assert_release_is_clean,
+                              assert_solution_stubs,
                               cell, cell_errors, grade_cells, released_course, with_grade_cells)
 
 ASSIGNMENT = "lab06_reliable_orders"
@@ -108,19 +109,9 @@ def graded(course):
     return course, output
 
 
-def cell_scores(course: Course, student: str) -> dict[str, float]:
-    return {grade_id: score.score for grade_id, score in course.scores(student).cells.items()}
-
-
 def test_the_release_has_no_solutions_and_no_hidden_tests(course):
     release = assert_release_is_clean(course, min_distinctive=40)
-    source_text = "\n".join(c.source for c in nbformat.read(course.source_notebook(), 4).cells)
-
-    solution_cells = [c for c in release.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution")]
-    assert [c.metadata.nbgrader.grade_id for c in solution_cells] == SOLUTION_CELLS
-    stubs = sum(c.source.count("# YOUR CODE HERE\n") for c in solution_cells)
-    assert stubs == len(SOLUTION.findall(source_text)) == 5
-    assert all(not c.get("outputs") for c in release.cells if c.cell_type == "code")
+    assert_solution_stubs(release, nbformat.read(course.source_notebook(), 4), SOLUTION_CELLS, 5)
     # what the learner is given of the module: parse_order whole, the two functions to write empty
     module = cell(release, "processor-module").source
     assert "def parse_order(body):" in module and "raise BadOrder(" in module
@@ -140,7 +131,7 @@ def test_the_untouched_release_scores_zero_without_crashing(graded):
     scores = course.scores("untouched")
     assert (scores.score, scores.max_score) == (0.0, 10.0), output
     # It really ran: every test cell failed once, at once, because of the stubs.
-    autograded = nbformat.read(course.folder("autograded", "untouched") / f"{ASSIGNMENT}.ipynb", 4)
+    autograded = course.autograded("untouched")
     errors = {c.metadata.nbgrader.grade_id: cell_errors(c) for c in grade_cells(autograded)}
     assert set(errors) == set(POINTS)
     assert all(len(found) == 1 for found in errors.values()), errors
@@ -154,11 +145,11 @@ def test_the_untouched_release_scores_zero_without_crashing(graded):
 
 def test_failing_the_whole_batch_loses_the_batch_and_pipeline_points(graded):
     course, output = graded
-    assert cell_scores(course, "whole-batch") == {
+    assert course.cell_scores("whole-batch") == {
         "test-partial-batch": 0.0, "test-idempotent": 2.0, "test-queue": 2.0,
         "test-mapping": 2.0, "test-pipeline": 0.0}, output
     # the faked readers fooled the visible check; the hidden tests saw the redeliveries
-    autograded = nbformat.read(course.folder("autograded", "whole-batch") / f"{ASSIGNMENT}.ipynb", 4)
+    autograded = course.autograded("whole-batch")
     pipeline_errors = cell_errors(cell(autograded, "test-pipeline"))
     assert len(pipeline_errors) == 1 and "a good order in a batch with a poison one, was delivered" \
         in pipeline_errors[0], pipeline_errors
@@ -166,11 +157,10 @@ def test_failing_the_whole_batch_loses_the_batch_and_pipeline_points(graded):
 
 def test_a_handler_that_is_not_idempotent_loses_those_points(graded):
     course, output = graded
-    assert cell_scores(course, "not-idempotent") == {
+    assert course.cell_scores("not-idempotent") == {
         "test-partial-batch": 2.0, "test-idempotent": 0.0, "test-queue": 2.0,
         "test-mapping": 2.0, "test-pipeline": 0.0}, output
-    autograded = nbformat.read(
-        course.folder("autograded", "not-idempotent") / f"{ASSIGNMENT}.ipynb", 4)
+    autograded = course.autograded("not-idempotent")
     assert cell_errors(cell(autograded, "test-idempotent")) == [
         "AssertionError: the second delivery of the same order must return False and write nothing"]
 
@@ -178,8 +168,7 @@ def test_a_handler_that_is_not_idempotent_loses_those_points(graded):
 def test_edited_test_cells_are_graded_by_the_original_tests(graded):
     course, output = graded
     assert course.scores("tampered-release").score == 0.0, output
-    autograded = nbformat.read(
-        course.folder("autograded", "tampered-release") / f"{ASSIGNMENT}.ipynb", 4)
+    autograded = course.autograded("tampered-release")
     assert all(c.source != "assert True" for c in grade_cells(autograded))
     assert all("BEGIN HIDDEN TESTS" in c.source for c in grade_cells(autograded)), \
         "the hidden tests run during grading"

@@ -25,8 +25,9 @@ import copy
 import nbformat
 import pytest
 
-from nbgrader_harness import (Course, ROOT, SOLUTION, assert_committed_release_is_current,
+from nbgrader_harness import (ROOT, assert_committed_release_is_current,
                               assert_full_marks, assert_graded_cells, assert_release_is_clean,
+                              assert_solution_stubs,
                               cell, cell_errors, grade_cells, released_course, with_grade_cells)
 
 ASSIGNMENT = "lab08_find_the_fault"
@@ -80,23 +81,9 @@ def graded(course):
     return course, output
 
 
-def cell_scores(course: Course, student: str) -> dict[str, float]:
-    return {grade_id: score.score for grade_id, score in course.scores(student).cells.items()}
-
-
-def autograded(course: Course, student: str) -> nbformat.NotebookNode:
-    return nbformat.read(course.folder("autograded", student) / f"{ASSIGNMENT}.ipynb", 4)
-
-
 def test_the_release_has_no_solutions_and_no_hidden_tests(course):
     release = assert_release_is_clean(course, min_distinctive=30)
-    source_text = "\n".join(c.source for c in nbformat.read(course.source_notebook(), 4).cells)
-
-    solution_cells = [c for c in release.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution")]
-    assert [c.metadata.nbgrader.grade_id for c in solution_cells] == SOLUTION_CELLS
-    stubs = sum(c.source.count("# YOUR CODE HERE\n") for c in solution_cells)
-    assert stubs == len(SOLUTION.findall(source_text)) == 5
-    assert all(not c.get("outputs") for c in release.cells if c.cell_type == "code")
+    assert_solution_stubs(release, nbformat.read(course.source_notebook(), 4), SOLUTION_CELLS, 5)
     release_text = "\n".join(c.source for c in release.cells)
     for answer in ("Runtime.OutOfMemory", "ClientError", "Runtime.HandlerNotFound",
                    "lambda_function.lambda_handler", "put_role_policy(", "Timeout=3",
@@ -119,7 +106,7 @@ def test_the_untouched_release_scores_zero_without_crashing(graded):
     # It really ran: every test cell failed once, at once: no diagnosis, and the functions still
     # fail when invoked (the hidden tests never ran, nor waited)
     errors = {c.metadata.nbgrader.grade_id: cell_errors(c)
-              for c in grade_cells(autograded(course, "untouched"))}
+              for c in grade_cells(course.autograded("untouched"))}
     assert set(errors) == set(POINTS)
     assert all(len(found) == 1 for found in errors.values()), errors
     assert errors["test-diagnosis"] == ["NameError: name 'ERROR_TYPES' is not defined"], errors
@@ -133,30 +120,30 @@ def test_the_untouched_release_scores_zero_without_crashing(graded):
 
 def test_a_timeout_of_900_seconds_loses_the_timeout_points(graded):
     course, output = graded
-    assert cell_scores(course, "timeout-900") == {**POINTS, "test-timeout": 0.0}, output
-    assert cell_errors(cell(autograded(course, "timeout-900"), "test-timeout")) == [
+    assert course.cell_scores("timeout-900") == {**POINTS, "test-timeout": 0.0}, output
+    assert cell_errors(cell(course.autograded("timeout-900"), "test-timeout")) == [
         "AssertionError: a Timeout of 900 s is far more than the work needs"]
 
 
 def test_a_wildcard_action_loses_the_role_points(graded):
     course, output = graded
-    assert cell_scores(course, "wildcard-policy") == {**POINTS, "test-role": 0.0}, output
-    errors = cell_errors(cell(autograded(course, "wildcard-policy"), "test-role"))
+    assert course.cell_scores("wildcard-policy") == {**POINTS, "test-role": 0.0}, output
+    errors = cell_errors(cell(course.autograded("wildcard-policy"), "test-role"))
     assert len(errors) == 1 and errors[0].startswith("AssertionError: no wildcards: "), errors
 
 
 def test_a_wrong_diagnosis_loses_the_diagnosis_points(graded):
     course, output = graded
-    assert cell_scores(course, "wrong-diagnosis") == {**POINTS, "test-diagnosis": 0.0}, output
-    assert cell_errors(cell(autograded(course, "wrong-diagnosis"), "test-diagnosis")) == [
+    assert course.cell_scores("wrong-diagnosis") == {**POINTS, "test-diagnosis": 0.0}, output
+    assert cell_errors(cell(course.autograded("wrong-diagnosis"), "test-diagnosis")) == [
         "AssertionError: lab08-price-check: 'Runtime.ImportModuleError' is not the errorType in "
         "its answer; look again"]
 
 
 def test_faking_the_helper_does_not_fool_the_hidden_tests(graded):
     course, output = graded
-    assert cell_scores(course, "fake-invoke") == {**POINTS, "test-handler": 0.0}, output
-    errors = cell_errors(cell(autograded(course, "fake-invoke"), "test-handler"))
+    assert course.cell_scores("fake-invoke") == {**POINTS, "test-handler": 0.0}, output
+    errors = cell_errors(cell(course.autograded("fake-invoke"), "test-handler"))
     assert errors == ["AssertionError: lambda_function.handler"], \
         f"the visible check passes, the hidden test reads the real Handler: {errors}"
 
@@ -164,7 +151,7 @@ def test_faking_the_helper_does_not_fool_the_hidden_tests(graded):
 def test_edited_test_cells_are_graded_by_the_original_tests(graded):
     course, output = graded
     assert course.scores("tampered-release").score == 0.0, output
-    notebook = autograded(course, "tampered-release")
+    notebook = course.autograded("tampered-release")
     assert all(c.source != "assert True" for c in grade_cells(notebook))
     assert all("BEGIN HIDDEN TESTS" in c.source for c in grade_cells(notebook)), \
         "the hidden tests run during grading"

@@ -83,7 +83,7 @@ def test_the_untouched_release_scores_zero_without_crashing(graded):
     assert (scores.score, scores.max_score) == (0.0, 10.0), output
     assert all(cell.score == 0 for cell in scores.cells.values())
     # It really ran: every test cell failed because of the stubs (no timeout, no dead kernel).
-    autograded = nbformat.read(course.folder("autograded", "untouched") / f"{ASSIGNMENT}.ipynb", 4)
+    autograded = course.autograded("untouched")
     errors = [[f"{output.ename}: {output.evalue}" for output in cell.outputs
                if output.output_type == "error"] for cell in grade_cells(autograded)]
     assert len(errors) == len(POINTS)
@@ -102,8 +102,7 @@ def test_edited_test_cells_are_graded_by_the_original_tests(graded):
     course, output = graded
     assert course.scores("tampered-release").score == 0.0, output
     assert course.scores("tampered-solution").score == 10.0, output
-    autograded = nbformat.read(
-        course.folder("autograded", "tampered-release") / f"{ASSIGNMENT}.ipynb", 4)
+    autograded = course.autograded("tampered-release")
     assert all(cell.source != "assert True" for cell in grade_cells(autograded))
     assert any("BEGIN HIDDEN TESTS" in cell.source for cell in grade_cells(autograded)), \
         "the hidden tests run during grading"
