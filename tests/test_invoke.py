@@ -10,6 +10,7 @@ import pytest
 
 import lambdakit
 from conftest import wait_for
+from lambdakit.course.monitoring import parse_report
 
 CONTEXT_HANDLER = """
 import json, os
@@ -110,10 +111,7 @@ def test_a_missing_library_fails_init_as_on_aws(deploy):
 
 
 def _report(response):
-    tail = base64.b64decode(response["LogResult"]).decode()
-    line = next(line for line in tail.splitlines() if line.startswith("REPORT "))
-    return {k.strip(): float(v.split()[0]) for k, v in
-            (part.split(":", 1) for part in line.split("\t")[1:] if ":" in part)}
+    return parse_report(base64.b64decode(response["LogResult"]).decode())
 
 
 def test_billed_duration_covers_init_on_a_cold_start(deploy):
