@@ -6,8 +6,10 @@ Three question types::
     multiple  options {id: text}, answer: [ids], select: how many ("Select THREE.")
     matching  items {id: text}, choices {id: text}, answer: {item id: choice id}
 
-Every question has an ``id`` unique across the bank, a ``prompt``, an
-``explanation`` and a ``source``. :func:`check_answer` is the one place that
+Every question has an ``id`` unique across the bank, a ``prompt``, a ``hint``
+(shown after a wrong answer: a nudge, not the answer), an ``explanation``
+(shown once the question is answered right, after a second wrong try, or on
+"Show answer") and a ``source``. :func:`check_answer` is the one place that
 grades a response: the widgets and the nbgrader quiz notebooks both call it.
 """
 from __future__ import annotations
@@ -37,6 +39,7 @@ class Question:
     items: dict[str, str] = dataclasses.field(default_factory=dict)
     choices: dict[str, str] = dataclasses.field(default_factory=dict)
     select: int | None = None
+    hint: str = ""
 
 
 def bank_dir() -> pathlib.Path:
@@ -85,7 +88,8 @@ def _question(path: pathlib.Path, section: str, raw: dict[str, Any]) -> Question
             raise _fail(path, qid, "the answer uses a choice that does not exist")
     return Question(id=qid, section=section, type=kind, prompt=str(raw["prompt"]).strip(),
                     explanation=str(raw["explanation"]).strip(), source=str(raw["source"]),
-                    answer=answer, options=options, items=items, choices=choices, select=select)
+                    answer=answer, options=options, items=items, choices=choices, select=select,
+                    hint=str(raw.get("hint") or "").strip())
 
 
 def load_file(path: pathlib.Path) -> list[Question]:
@@ -128,6 +132,18 @@ def get(question_id: str) -> Question:
         if question.id == question_id:
             return question
     raise KeyError(f"no question {question_id!r} in the bank")
+
+
+def number(question: Question | str) -> str:
+    """The question's number, "2.4" for the fourth question in section 02's bank file.
+
+    >>> number("02-async-payload")   # doctest: +SKIP
+    '2.3'
+    """
+    if isinstance(question, str):
+        question = get(question)
+    ids = [q.id for q in load_section(question.section)]
+    return f"{int(question.section)}.{ids.index(question.id) + 1}"
 
 
 def check_answer(question: Question | str, response: Any) -> bool:
