@@ -15,8 +15,12 @@ from lambdakit.settings import Settings
 WORKER_KINDS = ["awslambdaric", "python"]
 
 
-def wait_for(predicate, timeout=10.0, message="condition"):
-    """Poll ``predicate`` until it returns a truthy value or ``timeout`` passes."""
+def wait_for(predicate, timeout=60.0, message="condition"):
+    """Poll ``predicate`` until it returns a truthy value or ``timeout`` passes.
+
+    The default deadline is generous on purpose: it costs nothing when things work, and a
+    2-core CI machine under load took 6-12 s for waits that take 1 s on a quiet one.
+    """
     deadline = time.monotonic() + timeout
     delay = 0.005
     while True:
