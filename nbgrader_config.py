@@ -16,7 +16,7 @@ c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this f
 c.CourseDirectory.course_id = "lambdakit"
 c.CourseDirectory.source_directory = "labs"
 # The released labs (no solutions, no hidden tests) are what learners open, so they are committed
-# under assignments/; tests/test_nbgrader_roundtrip.py checks they match a fresh release.
+# under assignments/; tests/test_nbgrader_labs.py checks they match a fresh release.
 c.CourseDirectory.release_directory = "assignments"
 # The gradebook stays the default: sqlite:///<this folder>/gradebook.db
 
@@ -29,6 +29,15 @@ c.CourseDirectory.ignore = [
     "order_db.py", "orders_handler.py",  # lab05_protect_the_database
     "order_processor.py",  # lab06_reliable_orders
 ]
+
+# What a learner finds in place of each solution: a line that fails with a message saying what to
+# do (nbgrader's default raises a bare NotImplementedError). The text above the cell, or the
+# function's docstring, says what the code must do. tests/test_nbgrader_labs.py counts these stubs.
+c.ClearSolutions.code_stub = {
+    "python": "# YOUR CODE HERE\n"
+              "raise NotImplementedError(\"your turn: replace this line with your code, as the "
+              "instructions above ask\")",
+}
 
 # Grading runs every notebook top to bottom. Starting the kit and deploying functions takes a few
 # seconds; the limit is per cell, and only guards against a submission that hangs.

@@ -34,6 +34,9 @@ REPO_CONFIG = ROOT / "nbgrader_config.py"
 COMMAND_TIMEOUT_S = 600
 SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+# The stub that replaces each solution region in a release (nbgrader_config.py: code_stub).
+STUB = re.compile(r'# YOUR CODE HERE\n[ ]*raise NotImplementedError\("your turn: replace this line with '
+                  r'your code, as the instructions above ask"\)')
 COPY_IGNORE = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc")
 
 
@@ -240,6 +243,9 @@ def assert_solution_stubs(release: nbformat.NotebookNode, source: nbformat.Noteb
     source_text = "\n".join(c.source for c in source.cells)
     stubs = sum(c.source.count("# YOUR CODE HERE\n") for c in stubbed)
     assert stubs == len(SOLUTION.findall(source_text)) == regions
+    # each stub fails with the message that says what to do (nbgrader_config.py), never bare
+    talking = sum(len(STUB.findall(c.source)) for c in stubbed)
+    assert talking == regions, f"{regions - talking} stubs without the configured message"
     assert all(not c.get("outputs") for c in release.cells if c.cell_type == "code")
 
 
