@@ -82,40 +82,125 @@ def test_bank_validation_names_the_file_and_question(tmp_path, monkeypatch, brok
     assert "09_broken.yaml" in str(info.value) and "'q1'" in str(info.value)
 
 
-def test_single_choice_widget_grades_records_and_explains(store):
-    widget = quiz.question_widget(bank.get("02-async-payload"), store)
-    widget.check_button.click()
-    assert "Choose your answer first" in widget.feedback.value  # nothing chosen: nothing recorded
-    widget.selector.value = "b"
-    widget.check_button.click()
-    assert "Not quite" in widget.feedback.value and "lk-quiz-wrong" in widget.feedback._dom_classes
-    assert "256 KB to 1 MB" not in widget.feedback.value  # no explanation after a first wrong try
-    widget.selector.value = "c"  # retry
-    widget.check_button.click()
-    assert "Correct" in widget.feedback.value and "lk-quiz-correct" in widget.feedback._dom_classes
-    assert "lk-quiz-wrong" not in widget.feedback._dom_classes
-    assert store.completed("02") == {"02-async-payload"}
+def _hinted(question_id, hint="Think about who waits for the answer."):
+    """The bank question with a known hint."""
+    import dataclasses
+
+    return dataclasses.replace(bank.get(question_id), hint=hint)
+
+
+def test_first_wrong_try_marks_the_choice_and_hints_without_the_explanation(store):
+    question = _hinted("02-async-payload")
+    widget = quiz.question_widget(question, store)
+    assert widget.check()["state"] == "incomplete"  # nothing chosen: nothing recorded
+    assert "Choose your answer first" in widget.result["message"] and store.summary()[1].attempts == 0
+    widget.value = "b"
+    result = widget.check()
+    assert result["state"] == "wrong" and result["marks"] == ["b"]
+    assert result["hint"] == "Think about who waits for the answer."
+    assert "explanation_html" not in result and "answer" not in result and "right_keys" not in result
+    assert [r.attempts for r in store.summary() if r.section == "02"] == [1]
+    assert store.completed("02") == set()
+
+
+def test_second_wrong_try_explains_and_shows_the_answer(store):
+    widget = quiz.question_widget(_hinted("02-async-payload"), store)
+    widget.value = "b"
+    widget.check()
+    widget.value = "a"
+    result = widget.check()
+    assert result["state"] == "wrong" and result["marks"] == ["a"] and not result["hint"]
+    assert "256 KB to 1 MB" in result["explanation_html"] and result["right_keys"] == ["c"]
+    assert result["answer"] == bank.get("02-async-payload").options["c"]
     assert [r.attempts for r in store.summary() if r.section == "02"] == [2]
 
 
-def test_multiple_and_matching_widgets(store):
-    multiple = quiz.question_widget(bank.get("02-invocation-models"), store)
-    for box in multiple.selector.children:
-        box.value = box.description.startswith(("Amazon S3", "Amazon API", "Amazon SQS"))
-    multiple.check_button.click()
-    assert "lk-quiz-correct" in multiple.feedback._dom_classes
-    matching = quiz.question_widget(bank.get("02-lifecycle-phases"), store)
-    menus = [row.children[1] for row in matching.selector.children]
-    for menu, value in zip(menus, ["i", "v", "s"]):
-        menu.value = value
-    matching.check_button.click()
-    assert "lk-quiz-correct" in matching.feedback._dom_classes
-    assert store.completed("02") == {"02-invocation-models", "02-lifecycle-phases"}
+def test_show_answer_explains_without_recording_a_try(store):
+    widget = quiz.question_widget(_hinted("02-async-payload"), store)
+    result = widget.show_answer()
+    assert result["state"] == "revealed" and "256 KB to 1 MB" in result["explanation_html"]
+    assert result["right_keys"] == ["c"]
+    assert [r.attempts for r in store.summary() if r.section == "02"] == [0]
+
+
+def test_right_answer_explains_records_and_updates_the_score(store):
+    score = quiz.score_widget("02", store)
+    total = len(bank.load_section("02"))
+    assert f"0 of {total}" in score.value
+    widget = quiz.question_widget(bank.get("02-async-payload"), store)
+    widget.value = "c"
+    result = widget.check()
+    assert result["state"] == "correct" and result["marks"] == [] and not result["hint"]
+    assert "256 KB to 1 MB" in result["explanation_html"]
+    assert store.completed("02") == {"02-async-payload"}
+    assert f"Section 02 score: 1 of {total}" in score.value  # every score line on screen moves
+
+
+def test_explanations_are_escaped(store):
+    import dataclasses
+
+    question = dataclasses.replace(bank.get("02-async-payload"), explanation="<script>x</script>")
+    widget = quiz.question_widget(question, store)
+    widget.value = "c"
+    assert widget.check()["explanation_html"] == "&lt;script&gt;x&lt;/script&gt;"
+
+
+def test_multiple_choice_marks_only_the_wrong_choices(store):
+    question = bank.get("02-invocation-models")
+    right = question.answer
+    wrong = next(key for key in question.options if key not in right)
+    widget = quiz.question_widget(question, store)
+    widget.value = right[:-1] + [wrong]
+    result = widget.check()
+    assert result["state"] == "wrong" and result["marks"] == [wrong]
+    widget.value = right[:-1]  # all right but one short: nothing to mark, and it says so
+    result = widget.check()
+    assert result["marks"] == [] and f"it takes {question.select}" in result["message"]
+    widget.value = list(reversed(right))
+    assert widget.check()["state"] == "correct"
+    assert store.completed("02") == {"02-invocation-models"}
+
+
+def test_matching_marks_the_wrong_rows(store):
+    question = bank.get("02-lifecycle-phases")
+    widget = quiz.question_widget(question, store)
+    widget.value = {"x": "i"}
+    assert widget.check()["message"] == "Match every row first."
+    widget.value = {"x": "v", "y": "v", "z": "s"}
+    result = widget.check()
+    assert result["state"] == "wrong" and result["marks"] == ["x"]
+    assert "1 of 3 row is wrong" in result["message"]
+    widget.value = {"x": "s", "y": "i", "z": "v"}
+    result = widget.check()  # second wrong try: the rows that were right stay marked right
+    assert result["marks"] == ["x", "y", "z"] and result["right_keys"] == []
+    widget.value = dict(question.answer)
+    assert widget.check()["state"] == "correct"
+    assert store.completed("02") == {"02-lifecycle-phases"}
+
+
+def test_ask_numbers_questions_by_their_place_in_the_bank_file(store):
+    ids = [q.id for q in bank.load_section("02")]
+    box = quiz.ask_widget(ids[3], ids[0], store=store)
+    assert [w.spec["number"] for w in box.children[:2]] == ["2.4", "2.1"]
+    assert "Section 02 score: 0 of" in box.children[2].value
+    with pytest.raises(KeyError, match="no question 'nope'"):
+        quiz.ask_widget("nope", store=store)
+    with pytest.raises(ValueError, match="at least one question"):
+        quiz.ask_widget(store=store)
+
+
+def test_review_ends_a_lesson_with_its_score_and_refuses_other_sections(store):
+    ids = [q.id for q in bank.load_section("02")][:2]
+    box = quiz.review_widget("02", *ids, store=store)
+    assert "Review" in box.children[0].value and len(box.children) == 4
+    assert "lk-quiz-score" in box.children[-1]._dom_classes
+    with pytest.raises(ValueError, match="another section"):
+        quiz.review_widget("01", *ids, store=store)
 
 
 def test_quiz_widget_shows_every_question_of_a_section(store):
     box = quiz.quiz_widget("01", store)
-    assert len(box.children) == 1 + len(bank.load_section("01"))
+    assert len(box.children) == 2 + len(bank.load_section("01"))  # header, questions, score
 
 
 def test_dashboard_bars_move_after_a_correct_answer(store, tmp_path, monkeypatch):

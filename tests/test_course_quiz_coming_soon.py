@@ -27,4 +27,4 @@ def test_an_empty_section_says_its_questions_are_coming_soon(tmp_path, monkeypat
     assert "Questions for this section are coming soon." in empty.children[0].value
     written = quiz.quiz_widget("01", store)
     assert "1 questions. Your answers are saved to your progress." in written.children[0].value
-    assert len(written.children) == 2
+    assert len(written.children) == 3  # header, the question, the section's score

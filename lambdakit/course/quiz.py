@@ -17,14 +17,14 @@ answer, after a second wrong try, or on "Show answer".
 from __future__ import annotations
 
 import html
+import pathlib
 import weakref
-from typing import Any, Callable
+from typing import Any
 
 from . import bank
 from .progress import ProgressStore
 from .sections import title
 
-_WIDE = {"width": "auto"}
 # score lines on screen, per section, so every one updates after any check
 _SCORES: dict[str, "weakref.WeakSet[Any]"] = {}
 
@@ -37,8 +37,9 @@ class Attempt:
     ''
     """
 
-    def __init__(self, question: bank.Question, store: ProgressStore | None = None):
-        self.question, self.store = question, store
+    def __init__(self, question: bank.Question, store: ProgressStore | None = None,
+                 record: bool = True):
+        self.question, self.store, self.record = question, store, record
         self.wrong_tries = 0
         self.solved = False
         self.revealed = False
@@ -56,10 +57,14 @@ class Attempt:
         """Grade ``response``, record it, and say what to show (a dict the widget draws)."""
         q = self.question
         if not complete(q, response):
-            return {"state": "incomplete", "message": "Choose your answer first.", "marks": [],
+            message = {"single": "Choose your answer first.",
+                       "multiple": f"Choose {q.select} answers first.",
+                       "matching": "Match every row first."}[q.type]
+            return {"state": "incomplete", "message": message, "marks": [],
                     "hint": "", "explanation": ""}
         correct = bank.check_answer(q, response)
-        (self.store or ProgressStore()).record(q.section, q.id, correct)
+        if self.record:
+            (self.store or ProgressStore()).record(q.section, q.id, correct)
         if correct:
             self.solved = True
             return {"state": "correct", "message": "Correct.", "marks": [], "hint": "",
@@ -69,7 +74,8 @@ class Attempt:
         if q.type == "multiple" and not marks:
             message = f"Not quite: all you chose is right, but it takes {q.select}."
         elif q.type == "matching":
-            message = f"Not quite: {len(marks)} of {len(q.items)} rows are wrong (marked)."
+            message = (f"Not quite: {len(marks)} of {len(q.items)} "
+                       f"{'row is' if len(marks) == 1 else 'rows are'} wrong (marked).")
         else:
             message = "Not quite: your choice is marked."
         if self.wrong_tries >= 2:
@@ -128,84 +134,96 @@ def score_widget(section: str, store: ProgressStore | None = None) -> Any:
     return line
 
 
-def _selector(question: bank.Question) -> tuple[Any, Callable[[], Any]]:
-    """The input widget for a question and a function reading the learner's response."""
-    import ipywidgets as widgets
-
-    if question.type == "single":
-        radio = widgets.RadioButtons(options=[(text, key) for key, text in question.options.items()],
-                                     value=None, layout=_WIDE)
-        return radio, lambda: radio.value
-    if question.type == "multiple":
-        boxes = {key: widgets.Checkbox(value=False, description=text, indent=False, layout=_WIDE)
-                 for key, text in question.options.items()}
-        return widgets.VBox(list(boxes.values())), lambda: [k for k, box in boxes.items() if box.value]
-    menus = {key: widgets.Dropdown(options=[("choose...", None)] +
-                                   [(text, choice) for choice, text in question.choices.items()],
-                                   value=None)
-             for key in question.items}
-    rows = [widgets.HBox([widgets.HTML(html.escape(question.items[key]),
-                                       layout={"width": "60%"}), menu])
-            for key, menu in menus.items()]
-    return widgets.VBox(rows), lambda: {k: m.value for k, m in menus.items()}
+_HERE = pathlib.Path(__file__).resolve().parent
 
 
-def _feedback_html(result: dict[str, Any], question: bank.Question) -> str:
-    parts = []
-    icon = {"correct": "✔ ", "wrong": "✘ "}.get(result["state"], "")
-    parts.append(f"<p><b>{icon}{html.escape(result['message'])}</b></p>")
-    if result.get("marks") and question.type != "matching":
-        chosen = [question.options.get(k, k) for k in result["marks"]]
-        parts.append("<p>Not right: " + "; ".join(html.escape(c) for c in chosen) + "</p>")
-    if result.get("hint"):
-        parts.append(f"<p>Hint: {html.escape(result['hint'])}</p>")
-    if result.get("answer"):
-        parts.append(f"<p>Answer: {html.escape(result['answer'])}</p>")
+def _widget_class() -> type:
+    """The widget class, built on first use so importing this module needs no anywidget."""
+    global _QuizWidget
+    if _QuizWidget is None:
+        import anywidget
+        import traitlets
+
+        class QuizWidget(anywidget.AnyWidget):
+            """One knowledge check: the front end (quiz_widget.js) draws ``spec`` and reports
+            ``value`` (the learner's choice) and presses of Check (``checks``) and Show
+            answer (``reveals``); Python grades, records, and sends back ``result``."""
+
+            _esm = _HERE / "quiz_widget.js"
+            _css = _HERE / "quiz_widget.css"
+            spec = traitlets.Dict().tag(sync=True)
+            value = traitlets.Any(None, allow_none=True).tag(sync=True)
+            checks = traitlets.Int(0).tag(sync=True)
+            reveals = traitlets.Int(0).tag(sync=True)
+            result = traitlets.Dict().tag(sync=True)
+
+            def check(self) -> dict[str, Any]:
+                """Press Check (as the learner does); returns the result shown."""
+                self.checks += 1
+                return self.result
+
+            def show_answer(self) -> dict[str, Any]:
+                """Press Show answer; returns the result shown."""
+                self.reveals += 1
+                return self.result
+
+        _QuizWidget = QuizWidget
+    return _QuizWidget
+
+
+_QuizWidget: type | None = None
+
+
+def spec(question: bank.Question, number: str | None = None) -> dict[str, Any]:
+    """What the front end draws for ``question`` (options as [key, text] pairs, in bank order)."""
+    return {"id": question.id, "type": question.type, "prompt": question.prompt,
+            "number": bank.number(question) if number is None else number,
+            "select": question.select,
+            "options": [[k, v] for k, v in question.options.items()],
+            "items": [[k, v] for k, v in question.items.items()],
+            "choices": [[k, v] for k, v in question.choices.items()]}
+
+
+def _shown(result: dict[str, Any], question: bank.Question, explanation_html: str | None) -> dict[str, Any]:
+    """The result as the front end draws it: explanation as (escaped) HTML, right keys to mark."""
+    shown = {k: v for k, v in result.items() if k != "explanation"}
     if result.get("explanation"):
-        parts.append(f"<p>{html.escape(result['explanation'])}</p>")
-    return "".join(parts)
+        shown["explanation_html"] = explanation_html or html.escape(result["explanation"])
+    if result.get("explanation") or result["state"] == "correct":
+        answer = question.answer
+        shown["right_keys"] = ([answer] if question.type == "single" else
+                               list(answer) if question.type == "multiple" else
+                               sorted(k for k in answer if result["state"] == "correct"
+                                      or k not in result.get("marks", [])))
+    return shown
 
 
-def question_widget(question: bank.Question, store: ProgressStore | None = None) -> Any:
-    """A widget for one question; each Check is graded and recorded.
+def question_widget(question: bank.Question, store: ProgressStore | None = None, *,
+                    number: str | None = None, record: bool = True,
+                    explanation_html: str | None = None) -> Any:
+    """A widget for one question; each Check is graded (bank.check_answer) and recorded.
 
-    The returned box exposes ``selector``, ``check_button``, ``answer_button``,
-    ``feedback`` and ``response()`` so the widget can be driven from Python (tests do).
+    Drive it from Python as the learner would::
+
+        >>> w = question_widget(bank.get("02-async-payload"))   # doctest: +SKIP
+        >>> w.value = "b"; w.check()["state"]                  # doctest: +SKIP
+        'wrong'
     """
-    import ipywidgets as widgets
+    widget = _widget_class()(spec=spec(question, number))
+    widget.attempt = Attempt(question, store, record=record)
 
-    attempt = Attempt(question, store)
-    selector, response = _selector(question)
-    prompt = widgets.HTML(f"<p><b>Check {bank.number(question)}.</b> "
-                          f"<b>{html.escape(question.prompt)}</b></p>")
-    check = widgets.Button(description="Check", button_style="primary", icon="check")
-    check.add_class("lk-quiz-check")
-    reveal = widgets.Button(description="Show answer")
-    reveal.add_class("lk-quiz-show-answer")
-    feedback = widgets.HTML("")
-    feedback.add_class("lk-quiz-feedback")
-    box = widgets.VBox([prompt, selector, widgets.HBox([check, reveal]), feedback],
-                       layout={"border": "1px solid #ddd", "padding": "8px", "margin": "8px 0"})
-    box.add_class("lk-quiz-question")
-
-    def show(result: dict[str, Any]) -> None:
-        feedback.value = _feedback_html(result, question)
-        feedback.remove_class("lk-quiz-correct")
-        feedback.remove_class("lk-quiz-wrong")
-        if result["state"] in ("correct", "wrong"):
-            feedback.add_class(f"lk-quiz-{result['state']}")
-
-    def on_check(_button: Any = None) -> None:
-        result = attempt.check(response())
-        show(result)
-        if result["state"] != "incomplete":
+    def on_check(_change: Any) -> None:
+        result = widget.attempt.check(widget.value)
+        widget.result = _shown(result, question, explanation_html)
+        if result["state"] != "incomplete" and record:
             _refresh_scores(question.section, store)
 
-    check.on_click(on_check)
-    reveal.on_click(lambda _b: show(attempt.show_answer()))
-    box.selector, box.check_button, box.answer_button = selector, check, reveal
-    box.feedback, box.response, box.attempt = feedback, response, attempt
-    return box
+    def on_reveal(_change: Any) -> None:
+        widget.result = _shown(widget.attempt.show_answer(), question, explanation_html)
+
+    widget.observe(on_check, names="checks")
+    widget.observe(on_reveal, names="reveals")
+    return widget
 
 
 def _questions(question_ids: tuple[str, ...]) -> list[bank.Question]:
@@ -271,7 +289,8 @@ def quiz_widget(section: str, store: ProgressStore | None = None) -> Any:
     note = (f"{len(questions)} questions. Your answers are saved to your progress." if questions
             else "Questions for this section are coming soon.")
     header = widgets.HTML(f"<h3>Knowledge check: {html.escape(title(section))}</h3><p>{note}</p>")
-    return widgets.VBox([header] + [question_widget(q, store) for q in questions])
+    score = [score_widget(section, store)] if questions else []
+    return widgets.VBox([header] + [question_widget(q, store) for q in questions] + score)
 
 
 def show(section: str, store: ProgressStore | None = None) -> None:
