@@ -1,11 +1,11 @@
-"""The question bank, its one grading rule, the quiz widgets, progress and the dashboard."""
+"""The question bank, its one grading rule and the quiz widgets (progress: test_course_progress.py)."""
 from __future__ import annotations
 
 import textwrap
 
 import pytest
 
-from lambdakit.course import bank, dashboard, quiz
+from lambdakit.course import bank, quiz
 from lambdakit.course.progress import ProgressStore
 from lambdakit.course.sections import SECTIONS
 
@@ -201,56 +201,3 @@ def test_review_ends_a_lesson_with_its_score_and_refuses_other_sections(store):
 def test_quiz_widget_shows_every_question_of_a_section(store):
     box = quiz.quiz_widget("01", store)
     assert len(box.children) == 2 + len(bank.load_section("01"))  # header, questions, score
-
-
-def test_dashboard_bars_move_after_a_correct_answer(store, tmp_path, monkeypatch):
-    # a bank where only section 01 has questions yet: the others are "coming later"
-    (tmp_path / "bank").mkdir()
-    (tmp_path / "bank" / "01_serverless.yaml").write_text(
-        (bank.bank_dir() / "01_serverless.yaml").read_text(encoding="utf-8"), encoding="utf-8")
-    monkeypatch.setenv("LAMBDAKIT_QUIZ_BANK", str(tmp_path / "bank"))
-    board = dashboard.progress_widget(store)
-    rows = {row._dom_classes[0]: row for row in board.rows.children}
-    assert len(rows) == len(SECTIONS)
-    bar = rows["lk-progress-section-01"].children[1]
-    assert bar.value == 0 and bar.max == len(bank.load_section("01"))
-    assert "coming later" in rows["lk-progress-section-08"].children[2].value
-    store.record("01", "01-billing", True)
-    board.refresh_button.click()
-    rows = {row._dom_classes[0]: row for row in board.rows.children}
-    assert rows["lk-progress-section-01"].children[1].value == 1
-    assert "02 How Lambda runs your code" in dashboard.progress_text(store)
-
-
-def test_lab_checks_count_towards_their_section(store):
-    store.register_items("02", ["lab01-handler", "lab01-deploy"])
-    before = next(r for r in store.summary() if r.section == "02")
-    store.record("02", "lab01-handler", True, kind="lab")
-    after = next(r for r in store.summary() if r.section == "02")
-    assert after.total == before.total and after.done == before.done + 1
-    with pytest.raises(ValueError, match="kind must be one of"):
-        store.record("02", "x", True, kind="exam")
-
-
-def test_two_stores_share_one_database(tmp_path):
-    first, second = ProgressStore(tmp_path / "p.db"), ProgressStore(tmp_path / "p.db")
-    first.record("01", "01-handler", True)
-    assert second.completed("01") == {"01-handler"}
-
-
-def test_the_outline_links_the_lessons_that_exist_and_no_others(tmp_path, monkeypatch):
-    from lambdakit.course import sections
-    from lambdakit.course.dashboard import outline_markdown
-    from lambdakit.course.sections import lesson
-
-    table = outline_markdown()
-    assert lesson("02").name == "02_how_lambda_runs_your_code.ipynb"
-    assert "[02_how_lambda_runs_your_code.ipynb](02_how_lambda_runs_your_code.ipynb)" in table
-    assert len(table.splitlines()) == 2 + len(SECTIONS)
-    # a course folder where only lesson 02 exists: every other section is still to come
-    (tmp_path / "02_how_lambda_runs_your_code.ipynb").write_text("{}")
-    monkeypatch.setattr(sections, "LESSONS", tmp_path)
-    assert lesson("02") == tmp_path / "02_how_lambda_runs_your_code.ipynb"
-    assert lesson("08") is None
-    rows = outline_markdown().splitlines()[2:]
-    assert [row.endswith("| coming soon |") for row in rows] == [s.id != "02" for s in SECTIONS]

@@ -97,8 +97,9 @@ def _execute_twice(path: pathlib.Path) -> tuple[float, float]:
             failure = (f"{cell.source if cell is not None else '(before the first cell)'}\n\n"
                        f"{type(error).__name__}: {error}")
     if failure is not None:
+        done = "".join(f" (the first pass ran in {s:.1f} s)" for s in seconds[:1])
         pytest.fail(f"{path.relative_to(ROOT)} failed in cell {where['index']} on the "
-                    f"{where['pass']} pass (top to bottom, same kernel):\n\n"
+                    f"{where['pass']} pass (top to bottom, same kernel){done}:\n\n"
                     + ANSI.sub("", failure), pytrace=False)
     return seconds[0], seconds[1]
 
