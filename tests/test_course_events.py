@@ -1,4 +1,4 @@
-"""lambdakit.course.events: EventBridge-like rules that deliver events to real Lambda functions."""
+"""lambdakit.course.events.consumer_logs: what real EventBridge rules' Lambda targets did."""
 from __future__ import annotations
 
 import doctest
@@ -6,20 +6,16 @@ import json
 import uuid
 
 import pytest
-from botocore.exceptions import ClientError
-from conftest import wait_for
 
 import lambdakit
 from lambdakit.course import events
-from lambdakit.course.events import Delivery, EventRouter, Subscription, make_event
+from lambdakit.course.events import consumer_logs
 
 CONSUMER = """
-import json, os
+import time
 def handler(event, context):
-    print("received", json.dumps(event))
-    if event["detail"].get("fail"):
-        raise ValueError("cannot handle this one")
-    return {"who": os.environ["AWS_LAMBDA_FUNCTION_NAME"], "event": event}
+    time.sleep(event["detail"].get("sleep", 0))
+    print(event["id"], "handled", event["detail-type"], "for order", event["detail"]["order"])
 """
 
 
@@ -30,144 +26,59 @@ def kit():
 
 @pytest.fixture(scope="module")
 def shop(kit):
-    """The notes' shop: warehouse, finance and customer service, each a real function."""
-    lam = kit.client("lambda")
-    role = kit.execution_role()
+    """Two consumers behind EventBridge rules, and one function no rule targets."""
+    lam, eb = kit.client("lambda"), kit.client("events")
     suffix = uuid.uuid4().hex[:6]
-    names = {}
-    for part in ("warehouse", "finance", "customer-service", "loyalty"):
-        name = names[part] = f"{part}-{suffix}"
-        lam.create_function(FunctionName=name, Runtime="python3.12", Role=role,
-                            Handler="lambda_function.handler",
-                            Code={"ZipFile": lambdakit.zip_code(CONSUMER)})
-    for name in names.values():
-        lam.get_waiter("function_active_v2").wait(
-            FunctionName=name, WaiterConfig={"Delay": 0.05, "MaxAttempts": 200})
-    return names
+    source = f"shop-{suffix}"
+    wanted = {"shipping": ["OrderPlaced", "OrderCancelled"], "billing": ["OrderPlaced"]}
+    names = {part: f"{part}-{suffix}" for part in [*wanted, "idle"]}
+    for part, name in names.items():
+        kit.deploy(name, CONSUMER)
+        if part not in wanted:
+            continue
+        rule = f"{name}-rule"
+        rule_arn = eb.put_rule(Name=rule, EventPattern=json.dumps(
+            {"source": [source], "detail-type": wanted[part]}))["RuleArn"]
+        lam.add_permission(FunctionName=name, StatementId="shop", Action="lambda:InvokeFunction",
+                           Principal="events.amazonaws.com", SourceArn=rule_arn)
+        arn = lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+        eb.put_targets(Rule=rule, Targets=[{"Id": part, "Arn": arn}])
+    return source, names
 
 
-@pytest.fixture
-def router(shop):
-    router = EventRouter()
-    router.subscribe(shop["warehouse"], source="shop", detail_type=["OrderPlaced", "ItemReturned", "Question"])
-    router.subscribe(shop["finance"], source="shop", detail_type=["OrderPlaced", "ItemReturned"])
-    router.subscribe(shop["customer-service"], source="shop", detail_type=["OrderPlaced", "Question"])
-    return router
+def put(kit, source, detail_type, **detail):
+    answer = kit.client("events").put_events(Entries=[{
+        "Source": source, "DetailType": detail_type, "Detail": json.dumps(detail)}])
+    assert answer["FailedEntryCount"] == 0
+    return answer["Entries"][0]["EventId"]
 
 
-def receivers(deliveries):
-    return [d.function_name for d in deliveries]
+def test_each_matched_consumer_has_its_lines_and_the_others_none(kit, shop):
+    source, names = shop
+    event_id = put(kit, source, "OrderPlaced", order="1001")
+    got = consumer_logs(event_id, names.values())
+    assert got == {names["shipping"]: ["handled OrderPlaced for order 1001"],
+                   names["billing"]: ["handled OrderPlaced for order 1001"],
+                   names["idle"]: []}
+
+    cancelled = put(kit, source, "OrderCancelled", order="1001")
+    got = consumer_logs(cancelled, [names["shipping"], names["billing"]])
+    assert got == {names["shipping"]: ["handled OrderCancelled for order 1001"],
+                   names["billing"]: []}  # billing's rule does not match: it never ran
+    # the first event's lines are not mixed into the second's
+    assert consumer_logs(event_id, names["billing"]) == {
+        names["billing"]: ["handled OrderPlaced for order 1001"]}
 
 
-def test_an_order_goes_to_every_subscriber_and_they_answer(router, shop):
-    deliveries = router.publish("shop", "OrderPlaced", {"order_id": "1001", "items": ["book"]})
-    assert receivers(deliveries) == [shop["warehouse"], shop["finance"], shop["customer-service"]]
-    for name, response in deliveries:  # unpacks as (function_name, response)
-        assert response["who"] == name
-        event = response["event"]
-        assert (event["source"], event["detail-type"]) == ("shop", "OrderPlaced")
-        assert event["detail"] == {"order_id": "1001", "items": ["book"]}
-        assert event["id"] == router.published[-1]["id"]
+def test_waits_for_a_slow_consumer_and_fails_loudly_after_the_timeout(kit, shop):
+    source, names = shop
+    event_id = put(kit, source, "OrderCancelled", order="1002", sleep=1.5)
+    with pytest.raises(TimeoutError, match="still had asynchronous events queued or running"):
+        consumer_logs(event_id, [names["shipping"]], timeout=0.2)
+    got = consumer_logs(event_id, [names["shipping"]], timeout=60)
+    assert got == {names["shipping"]: ["handled OrderCancelled for order 1002"]}
 
 
-def test_events_go_only_to_the_consumers_whose_rule_matches(router, shop):
-    assert receivers(router.publish("shop", "Question", {"text": "in stock?"})) == [
-        shop["warehouse"], shop["customer-service"]]
-    assert receivers(router.publish("shop", "ItemReturned", {"order_id": "1001"})) == [
-        shop["warehouse"], shop["finance"]]
-    assert router.publish("shop", "NewsletterSent", {}) == []
-    assert router.publish("warehouse-app", "OrderPlaced", {}) == []
-
-
-def test_adding_a_subscriber_needs_no_change_to_the_producer(router, shop):
-    before = receivers(router.publish("shop", "OrderPlaced", {"order_id": "1"}))
-    router.subscribe(shop["loyalty"], source="shop", detail_type="OrderPlaced")
-    after = receivers(router.publish("shop", "OrderPlaced", {"order_id": "2"}))
-    assert after == before + [shop["loyalty"]]
-    assert router.unsubscribe(shop["loyalty"]) == 1
-    assert receivers(router.publish("shop", "OrderPlaced", {"order_id": "3"})) == before
-
-
-def test_a_function_gets_an_event_once_even_if_two_rules_match(shop):
-    router = EventRouter()
-    router.subscribe(shop["warehouse"], source="shop")
-    router.subscribe(shop["warehouse"], detail_type="OrderPlaced")
-    router.subscribe(shop["warehouse"], source="shop")  # the same rule again: kept once
-    assert len(router.subscriptions) == 2
-    assert receivers(router.publish("shop", "OrderPlaced", {})) == [shop["warehouse"]]
-
-
-def test_a_failing_consumer_answers_with_its_error(router, shop):
-    deliveries = dict(router.publish("shop", "Question", {"fail": True}))
-    assert deliveries[shop["warehouse"]]["errorType"] == "ValueError"
-    assert deliveries[shop["warehouse"]]["errorMessage"] == "cannot handle this one"
-
-
-def test_asynchronous_delivery_as_eventbridge_does(shop, kit):
-    router = EventRouter(invocation_type="Event")
-    router.subscribe(shop["finance"], source="shop")
-    router.subscribe(shop["customer-service"], source="shop")
-    deliveries = router.publish("shop", "OrderPlaced", {"order_id": "async"})
-    assert deliveries == [Delivery(shop["finance"], None), Delivery(shop["customer-service"], None)]
-    wanted = {shop["finance"], shop["customer-service"]}
-    # the invocations run in the background: they show up in the kit's records
-    wait_for(lambda: {r.function_name for r in kit.records
-                      if r.invocation_type == "Event" and r.function_name in wanted} == wanted,
-             message="both asynchronous deliveries to run")
-
-
-def test_subscribing_a_missing_function_fails_early(kit):
-    router = EventRouter()
-    with pytest.raises(ClientError) as info:
-        router.subscribe("no-such-consumer", source="shop")
-    assert info.value.response["Error"]["Code"] == "ResourceNotFoundException"
-    assert router.subscriptions == []
-
-
-@pytest.mark.parametrize("call, message", [
-    (lambda r: r.subscribe("", check=False), "function_name must be a non-empty string, got ''"),
-    (lambda r: r.subscribe("f", source=[], check=False),
-     "source must be a non-empty string or list of strings, got []"),
-    (lambda r: r.subscribe("f", detail_type=[1], check=False),
-     "detail_type must be a non-empty string or list of strings, got [1]"),
-    (lambda r: r.publish("", "OrderPlaced", {}), "source must be a non-empty string, got ''"),
-    (lambda r: r.publish("shop", None, {}), "detail_type must be a non-empty string, got None"),
-])
-def test_arguments_are_checked(call, message):
-    with pytest.raises(ValueError) as info:
-        call(EventRouter(client=object()))
-    assert str(info.value) == message
-
-
-def test_invocation_type_is_checked():
-    with pytest.raises(ValueError, match="invocation_type must be one of"):
-        EventRouter(invocation_type="DryRun")
-
-
-def test_rules_match_like_eventbridge_patterns():
-    order = make_event("shop", "OrderPlaced", {"id": 1})
-    assert Subscription("f").matches(order)
-    assert Subscription("f", source=("shop", "app")).matches(order)
-    assert not Subscription("f", source=("app",)).matches(order)
-    assert not Subscription("f", ("shop",), ("Question",)).matches(order)
-    assert Subscription("f", ("shop",), ("Question",)).pattern() == {
-        "source": ["shop"], "detail-type": ["Question"]}
-    assert json.loads(json.dumps(order))["detail"] == {"id": 1}
-
-
-def test_describe_is_a_table_of_who_gets_what():
-    router = EventRouter(client=object())
-    assert router.describe() == "(no subscriptions yet)"
-    router.subscribe("warehouse", "shop", ["OrderPlaced", "Question"], check=False)
-    router.subscribe("auditor", check=False)
-    assert router.describe().splitlines() == [
-        "function   source  detail-type",
-        "---------  ------  ---------------------",
-        "warehouse  shop    OrderPlaced, Question",
-        "auditor    (any)   (any)",
-    ]
-    assert repr(router) == "<EventRouter: 2 subscriptions, RequestResponse>"
-
-
-def test_docstring_examples():
+def test_docstrings_are_examples():
     assert doctest.testmod(events).failed == 0
+    assert ">>> consumer_logs(" in consumer_logs.__doc__
