@@ -16,7 +16,7 @@ import pytest
 import kit_helpers
 from kit_helpers import role, running_kit, unique
 from lambdakit.course.error_table import (Attempt, Observation, error_table, function_log,
-                                          observe_async, observe_sqs, observe_sync,
+                                          observe_async, observe_sqs, observe_sync, record_table,
                                           wait_for_invocation, wait_for_message)
 
 FAILS = """
@@ -204,6 +204,47 @@ def test_waiting_for_a_message_an_invocation_and_a_log_line(kit, role_arn):
     assert record.invocation_type == "Event" and record.status == "success"
     lines = function_log(name, until="working on 8", kit=kit)
     assert lines == ["working on 8"]  # START, END and REPORT are Lambda's, left out
+
+
+def test_a_stack_trace_reads_one_line_per_line_and_since_leaves_older_lines_out(kit, role_arn):
+    name = deploy(kit, "def handler(event, context):\n    print('working on', event['n'])\n"
+                  "    if event['n'] == 2:\n        raise ValueError('bad ' + str(event['n']))\n",
+                  role_arn)
+    lam = kit.client("lambda")
+    lam.invoke(FunctionName=name, Payload=json.dumps({"n": 1}))
+    assert function_log(name, until="working on 1", kit=kit) == ["working on 1"]
+    time.sleep(0.01)  # log timestamps are milliseconds: the second run starts strictly later
+    second_run = time.time()
+    lam.invoke(FunctionName=name, Payload=json.dumps({"n": 2}))
+    lines = function_log(name, until="bad 2", since=second_run, kit=kit)
+    assert lines[0] == "working on 2"  # the first invocation's line is older than since
+    assert not any("\r" in line or "\n" in line for line in lines)
+    error = next(i for i, line in enumerate(lines) if line.startswith("[ERROR]"))
+    assert "ValueError" in lines[error]
+    # the rest of the stack trace follows, one indented line each
+    assert len(lines) > error + 1 and all(line.startswith("    ") for line in lines[error + 1:])
+    assert any("Traceback" in line for line in lines[error + 1:])
+
+
+def test_an_invocation_record_reads_as_a_table_of_its_important_fields():
+    record = {"version": "1.0", "timestamp": "2026-12-07T04:00:00.000Z",
+              "requestContext": {"requestId": "r-1", "functionArn": "arn:...:order:$LATEST",
+                                 "condition": "RetriesExhausted", "approximateInvokeCount": 3},
+              "requestPayload": {"order": 2},
+              "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
+                                  "functionError": "Unhandled"},
+              "responsePayload": {"errorMessage": "down", "errorType": "RuntimeError",
+                                  "stackTrace": ["  File ..."]}}
+    table = record_table(record)
+    rows = dict(table.rows)
+    assert rows["requestContext.condition"] == "RetriesExhausted"
+    assert rows["requestContext.approximateInvokeCount"] == "3"
+    assert rows["requestPayload"] == '{"order": 2}'
+    assert rows["responsePayload.errorType"] == "RuntimeError"
+    assert not any("stackTrace" in name for name in rows)  # left out: too long to read here
+    text = str(table).splitlines()
+    assert len(text) == len(rows) and text[0].startswith("timestamp ")
+    assert "<td style='text-align:left'>RetriesExhausted</td>" in table._repr_html_()
 
 
 def test_the_log_of_a_function_with_its_own_group_and_json_format(kit, role_arn):

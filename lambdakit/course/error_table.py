@@ -14,7 +14,8 @@ records), how many calls the caller made, and where the event ended. Observers c
 report progress while they wait (``on_update``), which is how the live diagram of
 :mod:`lambdakit.course.event_flow` follows a run. :func:`error_table` turns the
 observations into the lesson's table. :func:`wait_for_message`, :func:`wait_for_invocation` and
-:func:`function_log` wait (with a deadline) for what a queue, a stream or a push source did.
+:func:`function_log` wait (with a deadline) for what a queue, a stream or a push source did;
+:func:`record_table` shows an invocation record's important fields.
 
 Attempts are matched by request id (synchronous and asynchronous: every retry of an
 asynchronous event keeps its request id) or, for a queue, as the function's invocations
@@ -31,8 +32,9 @@ import json
 import time
 from typing import Any, Callable
 
-__all__ = ["Attempt", "Observation", "ErrorTable", "observe_sync", "observe_async",
-           "observe_sqs", "error_table", "wait_for_message", "wait_for_invocation", "function_log"]
+__all__ = ["Attempt", "Observation", "ErrorTable", "RecordTable", "observe_sync", "observe_async",
+           "observe_sqs", "error_table", "record_table", "wait_for_message", "wait_for_invocation",
+           "function_log"]
 
 MODELS = ("synchronous", "asynchronous", "polling")
 #: how often observers look at the records and the queues (seconds)
@@ -182,6 +184,53 @@ class ErrorTable:
 def error_table(observations: list[Observation]) -> ErrorTable:
     """The table of what each invocation model did with a failing event."""
     return ErrorTable(observations)
+
+
+#: the fields of an invocation record worth reading, in reading order (dotted paths)
+RECORD_FIELDS = ("timestamp", "requestContext.condition", "requestContext.approximateInvokeCount",
+                 "requestContext.functionArn", "requestPayload", "responseContext.statusCode",
+                 "responseContext.executedVersion", "responseContext.functionError",
+                 "responsePayload.errorType", "responsePayload.errorMessage")
+
+
+class RecordTable:
+    """An invocation record (what Lambda sends to a destination) as a two-column table of its
+    important fields; the stack trace is left out. Renders as HTML in a notebook, as aligned
+    text with ``print``."""
+
+    def __init__(self, record: dict[str, Any]):
+        self.record = record
+
+    @property
+    def rows(self) -> list[tuple[str, str]]:
+        rows = []
+        for path in RECORD_FIELDS:
+            value: Any = self.record
+            for key in path.split("."):
+                value = value.get(key) if isinstance(value, dict) else None
+            if value is not None:
+                rows.append((path, value if isinstance(value, str) else json.dumps(value)))
+        return rows
+
+    def __str__(self) -> str:
+        width = max(len(name) for name, _ in self.rows)
+        return "\n".join(f"{name.ljust(width)}  {value}" for name, value in self.rows)
+
+    def _repr_html_(self) -> str:
+        body = "".join(f"<tr><td style='text-align:left'><code>{html.escape(name)}</code></td>"
+                       f"<td style='text-align:left'>{html.escape(value)}</td></tr>"
+                       for name, value in self.rows)
+        return (f"<table class='lk-record-table'><thead><tr><th style='text-align:left'>field"
+                f"</th><th style='text-align:left'>value</th></tr></thead><tbody>{body}</tbody>"
+                f"</table>")
+
+
+def record_table(record: dict[str, Any]) -> RecordTable:
+    """The important fields of an invocation record, one per row.
+
+    >>> record_table(observation.details["invocation_record"])          # doctest: +SKIP
+    """
+    return RecordTable(record)
 
 
 # -- observers -------------------------------------------------------------------------------
@@ -463,28 +512,45 @@ def _platform_line(line: str) -> bool:
     return False
 
 
-def function_log(function: str, *, until: str | None = None, timeout: float = 30.0,
-                 kit: Any = None) -> list[str]:
+def _log_lines(message: str) -> list[str]:
+    """One log event as display lines: a multi-line event (Python's runtime joins the lines of
+    a stack trace with carriage returns) becomes its first line plus indented continuations,
+    so no line overwrites another when printed."""
+    parts = [part.rstrip() for part in message.strip().replace("\r\n", "\r").replace(
+        "\n", "\r").split("\r")]
+    parts = [part for part in parts if part.strip()]
+    return parts[:1] + ["    " + part for part in parts[1:]]
+
+
+def function_log(function: str, *, until: str | None = None, since: float | None = None,
+                 timeout: float = 30.0, kit: Any = None) -> list[str]:
     """The handler's own log lines of ``function`` (its CloudWatch Logs group: ``/aws/lambda/<name>``
     unless its LoggingConfig names another; Lambda's START/END/REPORT lines left out), oldest first.
 
-    ``until``: wait (up to ``timeout`` seconds) until a line contains this text;
-    raises ``TimeoutError`` if none does.
+    A log event of several lines (a stack trace) gives its first line and indented
+    continuation lines. ``since``: only events logged at or after this time (unix seconds),
+    for example when a notebook runs again. ``until``: wait (up to ``timeout`` seconds) until
+    a line contains this text; raises ``TimeoutError`` if none does.
+
+    >>> started = time.time()                                              # doctest: +SKIP
+    >>> print("\n".join(function_log("click-counter", until="done", since=started)))  # doctest: +SKIP
     """
     kit = _kit(kit)
     logs = kit.client("logs")
     config = kit.client("lambda").get_function_configuration(FunctionName=_name(function))
     group = config.get("LoggingConfig", {}).get("LogGroup") or f"/aws/lambda/{_name(function)}"
+    window = {} if since is None else {"startTime": int(since * 1000)}
     deadline = time.monotonic() + timeout
     while True:
-        lines: list[str] = []
+        messages: list[str] = []
         try:
-            pages = logs.get_paginator("filter_log_events").paginate(logGroupName=group)
+            pages = logs.get_paginator("filter_log_events").paginate(logGroupName=group, **window)
             for page in pages:
-                lines += [e["message"].rstrip("\n") for e in page["events"]]
+                messages += [e["message"] for e in page["events"]]
         except logs.exceptions.ResourceNotFoundException:
             pass
-        lines = [line.strip() for line in lines if not _platform_line(line)]
+        lines = [line for message in messages if not _platform_line(message.strip())
+                 for line in _log_lines(message)]
         if until is None or any(until in line for line in lines):
             return lines
         _deadline_passed(deadline, f"a line with {until!r} in {group}")
