@@ -88,6 +88,36 @@ def test_bundled_sdk_foreign_extensions_and_dead_weight_are_pointed_out():
     assert not any("compiled for CPython" in problem for problem in same)
 
 
+@pytest.mark.parametrize("extension, runtime, architecture, expected", [
+    ("fast.cpython-312-x86_64-linux-gnu.so", "python3.12", "x86_64", None),
+    ("fast.cpython-312-aarch64-linux-gnu.so", "python3.12", "arm64", None),
+    ("fast.abi3.so", "python3.12", "arm64", None),  # no version or platform in the name
+    ("fast.cpython-312-x86_64-linux-gnu.so", "python3.12", "arm64",
+     "is built for Linux x86_64, but the function runs on Linux arm64"),
+    ("fast.cpython-312-darwin.so", "python3.12", "x86_64",
+     "is built for darwin, but the function runs on Linux x86_64"),
+    ("fast.cp312-win_amd64.pyd", "python3.12", "x86_64",
+     "is built for win_amd64, but the function runs on Linux x86_64"),
+    ("fast.cpython-311-darwin.so", "python3.12", "arm64",
+     "is compiled for CPython 3.11, but the runtime is python3.12, and is built for darwin, "
+     "but the function runs on Linux arm64"),
+])
+def test_extensions_must_match_the_runtime_linux_and_the_architecture(extension, runtime,
+                                                                       architecture, expected):
+    package = lambdakit.zip_code({"lambda_function.py": HANDLER, extension: b"\0"})
+    problems = inspect_package(package, runtime=runtime, architecture=architecture).problems
+    if expected is None:
+        assert problems == []
+    else:
+        [problem] = problems
+        assert problem.startswith(f"{extension} {expected}: build dependencies"), problem
+
+
+def test_an_unknown_architecture_is_refused():
+    with pytest.raises(ValueError, match="Lambda has x86_64 and arm64"):
+        inspect_package(lambdakit.zip_code(HANDLER), architecture="amd64")
+
+
 def test_custom_runtimes_need_an_executable_bootstrap():
     assert inspect_package(lambdakit.zip_code({"bootstrap": "#!/bin/sh\n"}),
                            runtime="provided.al2023").problems == []

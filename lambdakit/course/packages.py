@@ -25,9 +25,9 @@ import zipfile
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["MB", "LIMITS", "MAX_LAYERS", "LIMITS_SOURCE", "Limit", "Entry", "Check", "Report",
-           "vendor", "inspect_package", "module_from_source", "package_inspector",
-           "PackageInspector"]
+__all__ = ["MB", "LIMITS", "MAX_LAYERS", "LIMITS_SOURCE", "ARCHITECTURES", "Limit", "Entry",
+           "Check", "Report", "vendor", "inspect_package", "module_from_source",
+           "package_inspector", "PackageInspector"]
 
 MB = 1024 * 1024  #: Lambda's "MB" is 1,024 KB (the quotas page says so)
 
@@ -50,7 +50,10 @@ LIMITS = (
 MAX_LAYERS = 5  #: layers one function may use
 LIMITS_SOURCE = "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"
 
-_EXTENSION = re.compile(r"\.cpython-(\d)(\d+)[^/]*\.(so|pyd)$")
+# A compiled extension's name says which Python and platform it was built for:
+# _yaml.cpython-311-x86_64-linux-gnu.so, _yaml.cpython-312-darwin.so, _yaml.cp311-win_amd64.pyd
+_EXTENSION = re.compile(r"\.(?:cpython-|cp)(\d)(\d+)(?:-([^/.]+))?\.(?:so|pyd)$")
+ARCHITECTURES = {"x86_64": "x86_64", "arm64": "aarch64"}  #: Lambda's name -> the machine in tags
 _DEAD_WEIGHT = re.compile(r"(^|/)(__pycache__/|tests?/)|\.pyc$")
 
 
@@ -187,17 +190,26 @@ def vendor(*distributions: str, with_dependencies: bool = True) -> dict[str, byt
 
 
 def inspect_package(package: bytes, *, handler: str = "lambda_function.handler",
-                    runtime: str = "python3.12", layers_unzipped: int = 0,
-                    layers: int = 0) -> Report:
+                    runtime: str = "python3.12", architecture: str = "x86_64",
+                    layers_unzipped: int = 0, layers: int = 0) -> Report:
     """Measure a .zip package against Lambda's limits and look for packaging mistakes.
 
     package: the bytes of the .zip (as given to CreateFunction's ``ZipFile``).
     handler, runtime: the function's settings; they decide which file must be at the root.
+    architecture: the function's architecture (x86_64 or arm64); compiled extensions must be
+        built for it, for Linux and for the runtime's Python version.
     layers_unzipped: the unzipped size of the layers the function uses (they count
         towards the 250 MB limit); layers: how many there are (at most five).
 
-    Raises ValueError when ``package`` is not a .zip archive.
+    Raises ValueError when ``package`` is not a .zip archive or the architecture is unknown.
+
+    >>> import lambdakit
+    >>> mac_build = lambdakit.zip_code({"lambda_function.py": "", "_fast.cpython-312-darwin.so": b""})
+    >>> print(inspect_package(mac_build, runtime="python3.12").problems[0])  # doctest: +ELLIPSIS
+    _fast.cpython-312-darwin.so is built for darwin, but the function runs on Linux x86_64: ...
     """
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"architecture {architecture!r}: Lambda has x86_64 and arm64")
     try:
         with zipfile.ZipFile(io.BytesIO(package)) as archive:
             infos = [info for info in archive.infolist() if not info.is_dir()]
@@ -211,13 +223,14 @@ def inspect_package(package: bytes, *, handler: str = "lambda_function.handler",
     unzipped = sum(entry.size for entry in entries) + layers_unzipped
     checks = (Check(LIMITS[0], len(package)), Check(LIMITS[1], unzipped),
               Check(LIMITS[2], len(package)))
-    problems = _problems(entries, handler, runtime)
+    problems = _problems(entries, handler, runtime, architecture)
     if layers > MAX_LAYERS:
         problems.append(f"{layers} layers: a function may use at most {MAX_LAYERS}.")
     return Report(entries, len(package), layers_unzipped, checks, problems)
 
 
-def _problems(entries: tuple[Entry, ...], handler: str, runtime: str) -> list[str]:
+def _problems(entries: tuple[Entry, ...], handler: str, runtime: str,
+              architecture: str = "x86_64") -> list[str]:
     names = {entry.name for entry in entries}
     problems = []
     if runtime.startswith("provided"):
@@ -241,19 +254,37 @@ def _problems(entries: tuple[Entry, ...], handler: str, runtime: str) -> list[st
     if any(name.startswith(("boto3/", "botocore/")) for name in names):
         problems.append("boto3/botocore are bundled: Python runtimes already include them; bundle "
                         "them only to pin a version you have tested.")
-    wanted = runtime.removeprefix("python").replace(".", "")
-    for name in sorted(names):
-        match = _EXTENSION.search(name)
-        if match and runtime.startswith("python") and match[1] + match[2] != wanted:
-            problems.append(f"{name} is compiled for CPython {match[1]}.{match[2]}, but the "
-                            f"runtime is {runtime}: build dependencies for the runtime's Python "
-                            "version, Amazon Linux and the function's architecture.")
-            break
+    foreign = _foreign_extension(sorted(names), runtime, architecture)
+    if foreign:
+        problems.append(foreign)
     dead = [name for name in names if _DEAD_WEIGHT.search(name)]
     if dead:
         problems.append(f"{len(dead)} files of tests or compiled caches (e.g. {sorted(dead)[0]}) "
                         "only add weight.")
     return problems
+
+
+def _foreign_extension(names: list[str], runtime: str, architecture: str) -> str | None:
+    """The first compiled extension that would not load on the function, and why."""
+    if not runtime.startswith("python"):
+        return None
+    wanted = runtime.removeprefix("python").replace(".", "")
+    for name in names:
+        match = _EXTENSION.search(name)
+        if not match:
+            continue
+        major, minor, platform = match[1], match[2], match[3] or ""
+        reasons = []
+        if major + minor != wanted:
+            reasons.append(f"is compiled for CPython {major}.{minor}, but the runtime is {runtime}")
+        machine = platform.split("-", 1)[0]
+        if platform and ("linux" not in platform or machine != ARCHITECTURES[architecture]):
+            built_for = platform if "linux" not in platform else f"Linux {machine}"
+            reasons.append(f"is built for {built_for}, but the function runs on Linux {architecture}")
+        if reasons:
+            return (f"{name} " + ", and ".join(reasons) + ": build dependencies for the runtime's "
+                    "Python version, Amazon Linux and the function's architecture.")
+    return None
 
 
 def module_from_source(name: str, source: str) -> types.ModuleType:
@@ -277,10 +308,12 @@ class PackageInspector:
     ``report`` holds the latest :class:`Report`.
     """
 
-    def __init__(self, handler_source: str, choices: Iterable[str], runtime: str):
+    def __init__(self, handler_source: str, choices: Iterable[str], runtime: str,
+                 architecture: str = "x86_64"):
         import ipywidgets as w
 
         self.handler_source, self.runtime = handler_source, runtime
+        self.architecture = architecture
         style = {"description_width": "150px"}
         self.dependencies = w.SelectMultiple(options=list(choices), value=(),
                                              description="vendor these", style=style,
@@ -306,6 +339,7 @@ class PackageInspector:
         files["lambda_function.py"] = self.handler_source
         package = zip_code(files)
         self.report = inspect_package(package, runtime=self.runtime,
+                                      architecture=self.architecture,
                                       layers_unzipped=self.layers_mb.value * MB,
                                       layers=1 if self.layers_mb.value else 0)
         chosen = ", ".join(self.dependencies.value) or "nothing"
@@ -319,19 +353,22 @@ class PackageInspector:
 
 def package_inspector(handler_source: str = "def handler(event, context):\n    return 'ok'\n",
                       choices: Iterable[str] = ("requests", "PyYAML", "boto3", "numpy"),
-                      runtime: str = "python3.12") -> PackageInspector:
+                      runtime: str = "python3.12",
+                      architecture: str = "x86_64") -> PackageInspector:
     """A package inspector: choose installed distributions to vendor and see the package grow.
 
     handler_source: the handler, stored as ``lambda_function.py``.
     choices: distributions offered (those not installed here are left out).
-    runtime: the function's runtime, used to check compiled extensions.
+    runtime, architecture: the function's settings, used to check compiled extensions.
 
     >>> package_inspector(choices=("requests", "numpy"))     # doctest: +SKIP
     """
     available = [name for name in choices if _installed(name)]
     if not available:
         raise ValueError(f"none of {list(choices)} is installed here")
-    return PackageInspector(handler_source, available, runtime)
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"architecture {architecture!r}: Lambda has x86_64 and arm64")
+    return PackageInspector(handler_source, available, runtime, architecture)
 
 
 def _installed(name: str) -> bool:
