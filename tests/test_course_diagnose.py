@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 import lambdakit
-from lambdakit.course.diagnose import CAUSES, Diagnosis, Evidence, capture, diagnose, diagnoser
+from lambdakit.course.diagnose import CAUSES, HINTS, Diagnosis, Evidence, capture, diagnose, diagnoser
 
 OK = "def handler(event, context):\n    return {'ok': True}\n"
 
@@ -156,7 +156,7 @@ def test_rules_without_a_kit():
     assert "<b>Cause: timeout</b>" in Diagnosis("timeout", ["a"], "b")._repr_html_()
 
 
-def test_the_widget_shows_the_evidence_and_grades_a_guess():
+def test_the_widget_shows_the_evidence_and_grades_a_guess_like_a_knowledge_check():
     runs = {
         "slow": Evidence(200, "Unhandled", {"errorType": "Sandbox.Timedout",
                                             "errorMessage": "Task timed out after 1.00 seconds"}),
@@ -164,17 +164,26 @@ def test_the_widget_shows_the_evidence_and_grades_a_guess():
                          reason="ReservedFunctionConcurrentInvocationLimitExceeded"),
     }
     box = diagnoser(runs)
-    shown = box.children[1]
-    assert "Sandbox.Timedout" in shown.value and "(no log: the function never ran)" in shown.value
+    evidence = box.guess.spec["context_html"]
+    assert "Sandbox.Timedout" in evidence and "(no log: the function never ran)" in evidence
+    assert [key for key, _ in box.guess.spec["options"]] == list(CAUSES)
     box.guess.value = "timeout"
-    box.reveal()
-    assert "Right." in box.children[3].value
-    box.pick.value = "busy"
-    assert box.children[3].value == "" and "429 TooManyRequestsException" in shown.value
+    result = box.guess.check()
+    assert result["state"] == "correct" and "Cause: timeout" in result["explanation_html"]
+
+    box.pick.value = "busy"  # a new run: a fresh question, nothing chosen, no feedback
+    assert box.guess.value is None and box.guess.result == {}
+    assert "429 TooManyRequestsException" in box.guess.spec["context_html"]
     box.guess.value = "timeout"
-    box.reveal()
-    assert "Not quite: you said timeout." in box.children[3].value
-    assert "Cause: throttled" in box.children[3].value
+    result = box.guess.check()  # first wrong guess: marked, a hint, not the diagnosis
+    assert result["state"] == "wrong" and result["marks"] == ["timeout"]
+    assert result["hint"] == HINTS["throttled"] and "explanation_html" not in result
+    box.guess.value = "API error"
+    result = box.guess.check()  # second wrong guess: the diagnosis
+    assert result["marks"] == ["API error"] and "Cause: throttled" in result["explanation_html"]
+    box.pick.value = "slow"
+    assert "Cause: timeout" in box.guess.show_answer()["explanation_html"]
+    assert all(cause.lower() not in HINTS[cause].lower() for cause in CAUSES)  # hints never tell
     with pytest.raises(ValueError, match="at least one run"):
         diagnoser({})
 

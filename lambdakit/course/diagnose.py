@@ -28,7 +28,7 @@ from typing import Any
 
 from .monitoring import parse_report
 
-__all__ = ["Evidence", "Diagnosis", "capture", "diagnose", "diagnoser", "CAUSES"]
+__all__ = ["Evidence", "Diagnosis", "capture", "diagnose", "diagnoser", "CAUSES", "HINTS"]
 
 #: every cause :func:`diagnose` can name, in the order it checks them
 CAUSES = ("throttled", "invoke denied", "function not found", "timeout", "out of memory",
@@ -324,46 +324,83 @@ def diagnose(evidence: Evidence) -> Diagnosis:
 
 
 # -- the widget --------------------------------------------------------------------------------
+#: where to look for each cause: the nudge a wrong guess gets (it never names the cause)
+HINTS = {
+    "throttled": "Did the function run at all? Read the status code, the error code and its Reason.",
+    "invoke denied": "The call was refused before any code ran: read the error code and ask who "
+                     "was calling, with what permission.",
+    "function not found": "The call itself failed: read the error code and the name (and version "
+                          "or alias) the caller asked for.",
+    "timeout": "Read the last log lines and the REPORT line: how long did the run take, against "
+               "the function's settings?",
+    "out of memory": "Read the REPORT line: compare what the run used with what the function "
+                     "was given.",
+    "handler function not found": "Read the errorType: Lambda loaded your file, so what did it "
+                                  "fail to find inside it?",
+    "handler file not found": "Read the errorType and message: which module did the handler "
+                              "setting point Lambda at?",
+    "missing dependency": "Read the errorMessage: which import failed, and was that package "
+                          "shipped with the function?",
+    "init error": "Did it fail before the handler ran? Look at where the error happened: while "
+                  "the module was loading, or inside the handler?",
+    "execution role denied": "The handler ran and then called another AWS service: read the "
+                             "error message for the action and the identity that made the call.",
+    "runtime exited": "Read the errorType and the end of the log: did the process give an answer "
+                      "back, or stop first?",
+    "unhandled exception": "FunctionError is set: read the errorType, the message and the last "
+                           "frame of the stack trace.",
+    "API error": "The request to Lambda was refused: read the status code and the error code.",
+    "no error": "Check the status code, FunctionError and the REPORT line: is anything wrong?",
+}
+
+
+def _evidence_html(name: str, evidence: Evidence) -> str:
+    tail = "\n".join(evidence.log_text(160).splitlines()[-14:]) or "(no log: the function never ran)"
+    return (f"<p><b>Run: {html.escape(name)}</b></p><p><b>Answer</b></p>"
+            f"<pre>{html.escape(evidence.answer_text())}</pre><p><b>Log tail</b></p>"
+            f"<pre>{html.escape(tail)}</pre>")
+
+
+def _question(name: str, evidence: Evidence) -> Any:
+    from .bank import Question
+
+    found = diagnose(evidence)
+    return Question(id=f"diagnose-{name}", section="08", type="single",
+                    prompt=f"What went wrong in run \u201c{name}\u201d? Read its answer and log "
+                           "tail, then choose the cause.",
+                    explanation=str(found), source="diagnoser", answer=found.cause,
+                    options={cause: cause for cause in CAUSES}, hint=HINTS[found.cause])
+
+
 def diagnoser(runs: Mapping[str, Evidence]) -> Any:
     """A widget: choose one of ``runs``, read its answer and log tail, guess the cause, check.
+
+    It behaves like the knowledge checks: a wrong guess is marked and gets a hint about
+    where to look; the diagnosis (cause, the lines that show it, the fix) comes with a right
+    guess, after a second wrong one, or on "Show answer".
 
     >>> diagnoser({"slow": capture("slow"), "boom": capture("boom")})   # doctest: +SKIP
     """
     import ipywidgets as w
 
+    from . import quiz
+
     if not runs:
         raise ValueError("give the diagnoser at least one run")
-    pick = w.Dropdown(options=list(runs), description="run:")
-    guess = w.Dropdown(options=["(your guess)"] + list(CAUSES), description="cause?")
-    check = w.Button(description="Check", button_style="info")
-    shown = w.HTML()
-    verdict = w.HTML()
+    pick = w.Dropdown(options=list(runs), description="Run:")
+    box = w.VBox([pick])
+    box.add_class("lk-diagnoser")
 
     def show(_: Any = None) -> None:
         evidence = runs[pick.value]
-        tail = "\n".join(evidence.log_text(160).splitlines()[-14:]) or \
-            "(no log: the function never ran)"
-        shown.value = ("<b>Answer</b><pre style='white-space:pre-wrap'>"
-                       f"{html.escape(evidence.answer_text())}</pre><b>Log tail</b>"
-                       f"<pre style='white-space:pre-wrap;font-size:85%'>{html.escape(tail)}</pre>")
-        verdict.value = ""
-        guess.value = "(your guess)"
-
-    def reveal(_: Any = None) -> None:
-        found = diagnose(runs[pick.value])
-        if guess.value == "(your guess)":
-            head = ""
-        elif guess.value == found.cause:
-            head = "<p style='color:#2e7d32'><b>Right.</b></p>"
-        else:
-            head = ("<p style='color:#c62828'><b>Not quite: you said "
-                    f"{html.escape(guess.value)}.</b></p>")
-        verdict.value = head + found._repr_html_()
+        question = _question(pick.value, evidence)
+        guess = quiz.question_widget(question, number="", record=False,
+                                     explanation_html=diagnose(evidence)._repr_html_())
+        guess.spec = {**guess.spec, "context_html": _evidence_html(pick.value, evidence)}
+        box.children = (pick, guess)
+        box.guess = guess
 
     pick.observe(show, names="value")
-    check.on_click(reveal)
     show()
-    box = w.VBox([pick, shown, w.HBox([guess, check]), verdict])
-    box.reveal = reveal  # for tests and scripted use
-    box.pick, box.guess = pick, guess
+    box.pick = pick
     return box
