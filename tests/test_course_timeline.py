@@ -185,7 +185,7 @@ def test_plot_timeline_draws_into_a_given_axes():
 
     fig = Figure()
     ax = fig.add_subplot()
-    assert plot_timeline(fake_records(), ax=ax, title="mine") is fig
+    assert plot_timeline(fake_records(), ax=ax, title="mine").figure is fig
     assert ax.get_title() == "mine"
 
 

@@ -164,47 +164,70 @@ def wait_for_metric(function: str, metric: str, statistic: str = "Sum", *, at_le
         time.sleep(0.1)
 
 
+#: Palette meaning of each count metric in :func:`metrics_chart` (others are drawn hatched).
+_METRIC_MEANINGS = {"Invocations": "ran", "Errors": "error", "Throttles": "throttle"}
+
+
 def metrics_chart(table: MetricsTable, counts: Sequence[str] = ("Invocations", "Errors",
                                                                 "Throttles"),
                   duration: str | None = "Duration") -> Any:
     """A bar chart of ``table``: the ``counts`` side by side per function (left) and, if the table
-    has it, ``duration`` per function (right, in ms). Returns the matplotlib Figure."""
-    from matplotlib.figure import Figure
+    has it, ``duration`` per function (right, in ms), in the course's colours, the legend below.
+    Returns a :class:`~lambdakit.course.charts.Chart`; ``str(chart)`` says what it shows.
 
-    from .timeline import _show_figures_as_png
+    >>> metrics_chart(lambda_metrics(["orders"], minutes=15))   # doctest: +SKIP
+    """
+    from . import charts
 
-    _show_figures_as_png()
     read = [m for m, _ in table.metrics]
     missing = [m for m in counts if m not in read]
     if missing:
         raise ValueError(f"the table has no {', '.join(missing)}; it has {', '.join(read)}")
     with_duration = duration is not None and duration in read
-    fig = Figure(figsize=(9, 0.45 * len(table.functions) + 1.6), layout="constrained")
+    minutes = int((table.end - table.start).total_seconds() // 60)
+    fig = charts.new_figure(9, 0.45 * len(table.functions) + 2.0)
     axes = fig.subplots(1, 2 if with_duration else 1, squeeze=False,
                         gridspec_kw={"width_ratios": [2, 1]} if with_duration else None)[0]
-    colors = {"Invocations": "#4e79a7", "Errors": "#e15759", "Throttles": "#f28e2b"}
     height = 0.8 / len(counts)
     positions = range(len(table.functions))
     ax = axes[0]
+    hatches = iter(["///", "...", "xxx", "\\\\\\"])
     for k, metric in enumerate(counts):
         values = [table.values[(fn, metric)] or 0 for fn in table.functions]
+        meaning = _METRIC_MEANINGS.get(metric)
+        style = ({"color": charts.color(meaning)} if meaning else
+                 {"facecolor": "white", "edgecolor": charts.color("other"), "hatch": next(hatches)})
         ax.barh([p + k * height for p in positions], values, height=height, label=metric,
-                color=colors.get(metric))
+                **style)
     ax.set_yticks([p + height * (len(counts) - 1) / 2 for p in positions], table.functions)
     ax.invert_yaxis()
-    ax.set_xlabel(f"count, last {int((table.end - table.start).total_seconds() // 60)} minutes")
-    ax.legend(fontsize=8, loc="lower right")
+    charts.label(ax, "how often", x=f"count, last {minutes} minutes", y="function")
     ax.grid(axis="x", alpha=0.3)
     if with_duration:
         stat = dict(table.metrics)[duration]
         ax2 = axes[1]
         ax2.barh(list(positions), [table.values[(fn, duration)] or 0 for fn in table.functions],
-                 color="#76b7b2")
+                 color=charts.color("ran"))
         ax2.set_yticks(list(positions), [""] * len(table.functions))
         ax2.invert_yaxis()
-        ax2.set_xlabel(f"{duration} ({stat}), ms")
+        charts.label(ax2, "how long", x=f"{duration} ({stat}), ms", y="")
         ax2.grid(axis="x", alpha=0.3)
-    return fig
+        ax2.sharey(ax)
+    fig.suptitle(f"Lambda metrics per function, last {minutes} minutes",
+                 fontsize=charts.TITLE_PT)
+    charts.legend_outside(fig, ax.get_legend_handles_labels()[0], below=True, ncols=len(counts))
+
+    def said(fn: str) -> str:
+        parts = [f"{table.values[(fn, m)] or 0:,.0f} {m}" for m in counts]
+        if with_duration:
+            value = table.values[(fn, duration)]
+            parts.append(f"{duration} {'none' if value is None else f'{value:,.0f} ms'}")
+        return f"{fn}: {', '.join(parts)}"
+
+    return charts.Chart(fig, f"Bar chart of Lambda metrics per function over the last {minutes} "
+                             f"minutes ({', '.join(counts)}"
+                             f"{f'; {duration} in ms' if with_duration else ''}). "
+                             + "; ".join(said(fn) for fn in table.functions) + ".")
 
 
 COMPARISONS = {

@@ -26,11 +26,14 @@ import statistics
 from typing import Any
 
 from .. import costs
+from . import charts
 
-__all__ = ["Measurement", "measure", "plot_power_tuning", "power_tuning_explorer",
-           "PowerTuningExplorer"]
+__all__ = ["Measurement", "measure", "plot_power_tuning", "describe_power_tuning",
+           "power_tuning_explorer", "PowerTuningExplorer"]
 
-DURATION_COLOR, COST_COLOR, MEASURED_COLOR = "#4e79a7", "#e15759", "#222222"
+#: Colours, from the course palette: the handler's duration, money, a measurement.
+DURATION_COLOR, COST_COLOR = charts.color("ran"), charts.color("cost")
+MEASURED_COLOR = charts.color("reference")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,22 +88,17 @@ def measure(function_name: str, invocations: int = 3, payload: Any = None,
     return Measurement(function_name, memory, tuple(durations))
 
 
-def plot_power_tuning(tuning: costs.PowerTuning, ax: Any = None) -> Any:
-    """Duration (blue, left axis) and cost per million invocations (red, right axis) by memory size.
+def plot_power_tuning(tuning: costs.PowerTuning, ax: Any = None) -> charts.Chart:
+    """Duration (left axis) and cost per million invocations (right axis) by memory size.
 
-    The measured size is drawn as a black dot and every other size as an open
-    circle: those are projections. The cheapest and fastest sizes are named in the legend.
+    The measured size is drawn filled in black and every other size as an open
+    marker: those are projections. The cheapest and fastest sizes are named in the
+    legend, which sits beside the chart (``chart.legends[0]``).
 
-    Returns the matplotlib Figure.
+    Returns a :class:`~lambdakit.course.charts.Chart`; ``str(chart)`` says what it shows.
     """
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-
-    from .timeline import _show_figures_as_png
-
-    _show_figures_as_png()
     if ax is None:
-        fig = Figure(figsize=(8, 3.4), layout="constrained")
+        fig = charts.new_figure(9, 3.8)
         ax = fig.add_subplot()
     columns = tuning.columns()
     positions = list(range(len(tuning.points)))
@@ -108,29 +106,46 @@ def plot_power_tuning(tuning: costs.PowerTuning, ax: Any = None) -> Any:
     measured = [i for i, p in enumerate(tuning.points) if not p.projected]
     ax.plot(positions, columns["duration_ms"], color=DURATION_COLOR, marker="o",
             markerfacecolor="white")
-    ax.set_ylabel("duration (ms)", color=DURATION_COLOR)
-    ax.set_xticks(positions, [f"{mb:,}" for mb in columns["memory_mb"]], rotation=45, fontsize=8)
-    ax.set_xlabel("memory (MB)")
+    ax.set_xticks(positions, [f"{mb:,}" for mb in columns["memory_mb"]], rotation=45)
     ax.grid(alpha=0.3)
     cost_ax = ax.twinx()
     cost_ax.plot(positions, per_million, color=COST_COLOR, marker="s", markerfacecolor="white")
-    cost_ax.set_ylabel("USD per million invocations", color=COST_COLOR)
     for i in measured:
         ax.plot(i, columns["duration_ms"][i], "o", color=MEASURED_COLOR, markersize=8)
         cost_ax.plot(i, per_million[i], "s", color=MEASURED_COLOR, markersize=7)
     cheapest, fastest = tuning.cheapest, tuning.fastest
-    ax.legend(handles=[
-        Line2D([], [], color=DURATION_COLOR, marker="o", markerfacecolor="white",
-               label="duration (projected)"),
-        Line2D([], [], color=COST_COLOR, marker="s", markerfacecolor="white",
-               label=f"cost (projected, {tuning.architecture})"),
-        Line2D([], [], color=MEASURED_COLOR, marker="o", linestyle="none", label="measured"),
-        Line2D([], [], linestyle="none", label=f"cheapest: {cheapest.memory_mb:,} MB"),
-        Line2D([], [], linestyle="none", label=f"fastest: {fastest.memory_mb:,} MB"),
-    ], fontsize=7, loc="upper center", frameon=False)
     where = ", ".join(f"{tuning.points[i].memory_mb:,} MB" for i in measured) or "no size"
-    ax.set_title(f"measured at {where}; every other point is a projection", fontsize=9)
-    return ax.figure
+    charts.label(ax, f"measured at {where}; every other point is a projection",
+                 x="memory (MB)", y="duration (ms)")
+    charts.label(cost_ax, None, y="USD per million invocations")
+    charts.legend_outside(ax.figure, [  # the figure's: beyond the right axis and its label
+        charts.handle("ran", "duration (projected)", kind="line", marker="o",
+                      markerfacecolor="white"),
+        charts.handle("cost", f"cost (projected, {tuning.architecture})", kind="line",
+                      marker="s", markerfacecolor="white"),
+        charts.handle("reference", "measured", kind="marker"),
+        charts.handle("reference", f"cheapest: {cheapest.memory_mb:,} MB", kind="marker",
+                      marker="none"),
+        charts.handle("reference", f"fastest: {fastest.memory_mb:,} MB", kind="marker",
+                      marker="none")])
+    return charts.Chart(ax.figure, describe_power_tuning(tuning))
+
+
+def describe_power_tuning(tuning: costs.PowerTuning) -> str:
+    """The power-tuning chart in words: the range of sizes, durations and costs, the verdict."""
+    points = tuning.points
+    measured = [p for p in points if not p.projected]
+    said = "; ".join(f"measured at {p.memory_mb:,} MB: {p.duration_ms:,.0f} ms" for p in measured)
+    money = [p.cost_per_invocation_usd * 1e6 for p in points]
+    cheapest, fastest = tuning.cheapest, tuning.fastest
+    return (f"Power-tuning chart ({tuning.architecture}) over {len(points)} memory sizes from "
+            f"{points[0].memory_mb:,} to {points[-1].memory_mb:,} MB: duration (left axis) goes "
+            f"from {points[0].duration_ms:,.0f} ms to {points[-1].duration_ms:,.0f} ms, cost per "
+            f"million invocations (right axis) from USD {min(money):,.2f} to "
+            f"USD {max(money):,.2f}. {said or 'Nothing measured'}; every other point is a "
+            f"projection. Projected cheapest: {cheapest.memory_mb:,} MB "
+            f"(USD {cheapest.cost_per_invocation_usd * 1e6:,.2f} per million); projected fastest: "
+            f"{fastest.memory_mb:,} MB ({fastest.duration_ms:,.0f} ms).")
 
 
 class PowerTuningExplorer:
@@ -145,10 +160,10 @@ class PowerTuningExplorer:
         import ipywidgets as w
 
         self.duration_ms, self.measured_at_mb = duration_ms, measured_at_mb
-        style = {"description_width": "190px"}
+        style = {"description_width": "200px"}
         self.cpu_fraction = w.FloatSlider(value=cpu_fraction, min=0.0, max=1.0, step=0.05,
                                           description="share of the time on CPU",
-                                          style=style, layout=w.Layout(width="470px"),
+                                          style=style, layout=w.Layout(width="520px"),
                                           continuous_update=False)
         self.architecture = w.ToggleButtons(options=list(costs.ARCHITECTURES), value=architecture,
                                             description="architecture", style=style)

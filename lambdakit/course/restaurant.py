@@ -28,17 +28,23 @@ import dataclasses
 from typing import Any
 
 from ..concurrency import UNLIMITED, ConcurrencyConfigError, ConcurrencyModel
+from . import charts
 
-__all__ = ["Seating", "seat", "plot_restaurant", "restaurant_explorer", "RestaurantExplorer"]
+__all__ = ["Seating", "seat", "plot_restaurant", "describe_floor", "restaurant_explorer",
+           "RestaurantExplorer"]
 
 PARTY, WALK_INS, ALIAS = "party", "walk-ins", "live"
 
-#: Colours of the floor plan.
-COLORS = {
-    "laid_busy": "#2e7d32", "laid_free": "#a5d6a7",        # provisioned
-    "reserved_busy": "#1f5fa8", "reserved_free": "#b3cde8",  # reserved, on demand
-    "walk_in": "#f28e2b", "party_shared": "#6a51a3", "shared_free": "#e6e6e6",
+#: How each kind of table is drawn: (palette meaning, filled?, hatch). A taken table is
+#: filled, an empty one is an outline; a reserved empty table is hatched.
+STYLES = {
+    "laid_busy": ("provisioned", True, None), "laid_free": ("provisioned", False, None),
+    "reserved_busy": ("cold_start", True, None), "reserved_free": ("empty", False, "///"),
+    "party_shared": ("cold_start", True, None), "walk_in": ("other", True, None),
+    "shared_free": ("empty", False, None),
 }
+#: Each kind of table's colour, from the course palette.
+COLORS = {key: charts.color(meaning) for key, (meaning, _, _) in STYLES.items()}
 
 
 @dataclasses.dataclass
@@ -150,48 +156,69 @@ def _tables(seating: Seating) -> list[str]:
 
 _LEGEND = [("laid_busy", "party, table laid in advance (provisioned)"),
            ("reserved_busy", "party, table set on arrival (cold start)"),
-           ("party_shared", "party, among the walk-ins"),
-           ("walk_in", "walk-in"),
-           ("laid_free", "laid in advance, empty"),
-           ("reserved_free", "reserved, empty"),
+           ("party_shared", "party, set on arrival among the walk-ins (cold start)"),
+           ("walk_in", "walk-in (another function)"),
+           ("laid_free", "laid in advance (provisioned), empty"),
+           ("reserved_free", "reserved for the party, empty"),
            ("shared_free", "open to anyone, empty")]
 
 
-def plot_restaurant(seating: Seating, columns: int = 20, ax: Any = None) -> Any:
-    """Draw the floor plan: one square per table, coloured by who sits there.
+def _square(key: str, x: float, y: float) -> Any:
+    from matplotlib.patches import Rectangle
 
-    Returns the matplotlib Figure (Jupyter shows it when it is a cell's result).
+    meaning, filled, hatch = STYLES[key]
+    c = charts.color(meaning)
+    return Rectangle((x, y), 0.8, 0.8, facecolor=c if filled else "white", edgecolor=c,
+                     linewidth=1.2, hatch=hatch)
+
+
+def plot_restaurant(seating: Seating, columns: int = 20, ax: Any = None) -> charts.Chart:
+    """Draw the floor plan: one square per table, coloured by who sits there (an empty
+    table is an outline).
+
+    Returns a :class:`~lambdakit.course.charts.Chart` (Jupyter shows it when it is a
+    cell's result); ``str(chart)`` says what it shows.
     """
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Patch, Rectangle
+    from matplotlib.patches import Patch
 
-    from .timeline import _show_figures_as_png
-
-    _show_figures_as_png()
     tables = [] if seating.error else _tables(seating)
     rows = max(1, -(-len(tables) // columns))
     if ax is None:
-        fig = Figure(figsize=(8.5, 0.32 * rows + 1.4), layout="constrained")
+        fig = charts.new_figure(9.5, 0.26 * rows + 0.8)
         ax = fig.add_subplot()
     for index, key in enumerate(tables):
         row, col = divmod(index, columns)
-        ax.add_patch(Rectangle((col + 0.08, rows - row - 1 + 0.08), 0.84, 0.84,
-                               color=COLORS[key]))
+        ax.add_patch(_square(key, col + 0.1, rows - row - 1 + 0.1))
     ax.set_xlim(0, columns)
     ax.set_ylim(0, rows)
     ax.set_aspect("equal")
     ax.axis("off")
     if seating.error:
-        ax.set_title("Lambda would refuse this configuration:\n" + seating.error, fontsize=8,
-                     color="#b42318", wrap=True)
-        return ax.figure
+        ax.set_title("Lambda would refuse this configuration:\n" + seating.error,
+                     fontsize=charts.LABEL_PT, color=charts.color("error"), wrap=True)
+        return charts.Chart(ax.figure, "Floor plan not drawn: Lambda would refuse this "
+                                       f"configuration: {seating.error}")
     turned_away = seating.party_turned_away + seating.walk_ins_turned_away
-    ax.set_title(f"{seating.tables} tables · {turned_away} guests turned away", fontsize=10)
-    used = set(tables)
-    handles = [Patch(color=COLORS[key], label=label) for key, label in _LEGEND if key in used]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
-              frameon=False)
-    return ax.figure
+    charts.label(ax, f"{seating.tables} tables · {turned_away} guests turned away")
+    handles = []
+    for key, text in _LEGEND:
+        if key in tables:
+            meaning, filled, hatch = STYLES[key]
+            c = charts.color(meaning)
+            handles.append(Patch(facecolor=c if filled else "white", edgecolor=c, hatch=hatch,
+                                 linewidth=1.2, label=text))
+    charts.legend_outside(ax, handles)
+    return charts.Chart(ax.figure, describe_floor(seating, columns))
+
+
+def describe_floor(seating: Seating, columns: int = 20) -> str:
+    """The floor plan in words: how many tables of each kind, and who was turned away."""
+    if seating.error:
+        return f"Lambda would refuse this configuration: {seating.error}"
+    tables = _tables(seating)
+    counts = ", ".join(f"{tables.count(key)} {text}" for key, text in _LEGEND if key in tables)
+    return (f"Floor plan of the restaurant, one square per table, {columns} to a row: {counts}. "
+            + str(seating).replace("\n", "; ") + ".")
 
 
 class RestaurantExplorer:
@@ -205,7 +232,7 @@ class RestaurantExplorer:
     def __init__(self, tables: int, reserved: int, laid: int, party: int, walk_ins: int):
         import ipywidgets as w
 
-        style, layout = {"description_width": "190px"}, w.Layout(width="460px")
+        style, layout = {"description_width": "210px"}, w.Layout(width="520px")
 
         def slider(value: int, low: int, high: int, text: str) -> Any:
             return w.IntSlider(value=value, min=low, max=high, description=text, style=style,

@@ -33,7 +33,7 @@ from typing import Any, Callable
 
 __all__ = ["PREFERENCE_TYPES", "Step", "schedule", "CompressedClock", "ManualClock",
            "ErrorsAlarm", "alias_traffic", "Deployment", "deploy_gradually", "plot_rollout",
-           "schedule_explorer"]
+           "plot_schedule", "schedule_explorer"]
 
 #: the ``DeploymentPreference`` types SAM accepts (CodeDeploy's predefined Lambda configurations)
 PREFERENCE_TYPES = (
@@ -372,64 +372,99 @@ def deploy_gradually(function: str, alias: str, new_version: str,
 
 
 def plot_rollout(*deployments: Deployment, ax: Any = None) -> Any:
-    """Traffic share of the new version over AWS time: the configured weight (a step line)
-    and the share measured in each burst of real answers (dots). One panel per deployment."""
-    import matplotlib.pyplot as plt
+    """Traffic share of the new version over AWS time: the configured weight (a black step
+    line) and the share measured in each burst of real answers (a green dot, or a vermillion
+    cross when the burst had errors). One panel per deployment, in the course's colours.
+    Returns a :class:`~lambdakit.course.charts.Chart`; ``str(chart)`` says what it shows.
+
+    >>> plot_rollout(bad, good)      # doctest: +SKIP
+    """
+    from . import charts
 
     if not deployments:
         raise ValueError("give at least one Deployment")
     if ax is None:
-        fig, axes = plt.subplots(1, len(deployments), figsize=(5.5 * len(deployments), 3.2),
-                                 squeeze=False, sharey=True)
-        axes = list(axes[0])
+        fig = charts.new_figure(4.6 * len(deployments) + 0.6, 3.6)
+        axes = list(fig.subplots(1, len(deployments), squeeze=False, sharey=True)[0])
     else:
         fig, axes = ax.figure, [ax]
     for axis, result in zip(axes, deployments):
         times = [t / 60 for t, _ in result.weights]
-        axis.step(times, [w * 100 for _, w in result.weights], where="post", color="#4e79a7",
-                  label="configured weight")
+        axis.step(times, [w * 100 for _, w in result.weights], where="post",
+                  color=charts.color("reference"))
         shares = [(t / 60, 100 * counts[result.new_version] / max(1, sum(counts.values())), bad)
                   for t, _, counts, bad in result.bursts]
-        if shares:
-            axis.scatter([s[0] for s in shares], [s[1] for s in shares], s=18, zorder=3,
-                         c=["#e15759" if s[2] else "#59a14f" for s in shares],
-                         label="measured share (red: burst had errors)")
-        axis.set_title(f"version {result.new_version}: {result.status} ({result.preference})",
-                       fontsize=10)
-        axis.set_xlabel("AWS minutes since the deployment began")
+        for failed, meaning, marker in ((False, "success", "o"), (True, "error", "X")):
+            points = [s for s in shares if bool(s[2]) == failed]
+            if points:
+                axis.scatter([s[0] for s in points], [s[1] for s in points], s=28, zorder=3,
+                             color=charts.color(meaning), marker=marker)
+        charts.label(axis, f"version {result.new_version}: {result.status} ({result.preference})",
+                     x="AWS time since the deployment began (min)")
         axis.set_ylim(-5, 105)
         axis.grid(alpha=0.3)
-    axes[0].set_ylabel(f"% of traffic to the new version")
-    axes[0].legend(fontsize=8, loc="center right")
-    fig.tight_layout()
-    return fig
+    charts.label(axes[0], None, y="% of traffic to the new version")
+    charts.legend_outside(fig, [
+        charts.handle("reference", "configured weight", kind="line"),
+        charts.handle("success", "measured share, burst without errors", kind="marker"),
+        charts.handle("error", "measured share, burst with errors", kind="marker", marker="X")],
+        below=True, ncols=3)
+    return charts.Chart(fig, "Line chart of the share of traffic sent to the new version "
+                             "against AWS minutes since the deployment began: "
+                             + " | ".join(_describe_rollout(r) for r in deployments))
+
+
+def _describe_rollout(result: Deployment) -> str:
+    steps = " then ".join(f"{w:.0%} at minute {t / 60:g}" for t, w in result.weights)
+    failed = sum(1 for *_, bad in result.bursts if bad)
+    return (f"version {result.new_version}, {result.preference}, {result.status}: configured "
+            f"weight {steps or 'never set'}; {len(result.bursts)} bursts measured, {failed} "
+            f"with errors.")
+
+
+def plot_schedule(preference: str) -> Any:
+    """The schedule of a deployment preference type as a step chart: the share of traffic
+    the new version gets, minute by minute. Returns a :class:`~lambdakit.course.charts.Chart`.
+
+    >>> print(plot_schedule("Canary10Percent5Minutes"))
+    Step chart of the Canary10Percent5Minutes schedule: 10% at minute 0, then 100% at minute 5 of the traffic goes to the new version.
+    """
+    from . import charts
+
+    steps = schedule(preference)
+    end = steps[-1].at_s + 60
+    fig = charts.new_figure(7.5, 2.8)
+    axis = fig.add_subplot()
+    axis.step([s.at_s / 60 for s in steps] + [end / 60],
+              [s.weight * 100 for s in steps] + [100], where="post",
+              color=charts.color("reference"))
+    axis.set_ylim(-5, 105)
+    axis.grid(alpha=0.3)
+    charts.label(axis, f"{preference}: {len(steps)} step(s), "
+                       f"all traffic shifted after {steps[-1].at_s / 60:g} min",
+                 x="time after the deployment starts (min)", y="% to the new version")
+    said = ", then ".join(f"{s.weight:.0%} at minute {s.at_s / 60:g}" for s in steps)
+    return charts.Chart(fig, f"Step chart of the {preference} schedule: {said} of "
+                             f"the traffic goes to the new version.")
 
 
 def schedule_explorer(preference: str = "Canary10Percent5Minutes") -> Any:
     """A dropdown of SAM's deployment preference types and the schedule each one follows."""
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
+    from IPython.display import display
 
-    choice = widgets.Dropdown(options=PREFERENCE_TYPES, value=preference, description="Type")
+    choice = widgets.Dropdown(options=PREFERENCE_TYPES, value=preference,
+                              description="Deployment preference type",
+                              style={"description_width": "200px"},
+                              layout=widgets.Layout(width="520px"))
     out = widgets.Output()
 
     def draw(*_: Any) -> None:
-        steps = schedule(choice.value)
-        end = steps[-1].at_s + 60
+        chart = plot_schedule(choice.value)
         with out:
             out.clear_output(wait=True)
-            fig, axis = plt.subplots(figsize=(7, 2.6))
-            axis.step([s.at_s / 60 for s in steps] + [end / 60],
-                      [s.weight * 100 for s in steps] + [100], where="post", color="#4e79a7")
-            axis.set_xlabel("minutes after the deployment starts")
-            axis.set_ylabel("% to new version")
-            axis.set_ylim(-5, 105)
-            axis.grid(alpha=0.3)
-            axis.set_title(f"{choice.value}: {len(steps)} step(s), "
-                           f"all traffic shifted after {steps[-1].at_s / 60:g} min", fontsize=10)
-            fig.tight_layout()
-            plt.show()
-            print("  ".join(f"{s.at_s / 60:g} min: {s.weight:.0%}" for s in steps))
+            display(chart)
+            print("  ".join(f"{s.at_s / 60:g} min: {s.weight:.0%}" for s in schedule(choice.value)))
 
     choice.observe(draw, names="value")
     draw()

@@ -22,12 +22,15 @@ from typing import Any
 
 from ..concurrency import CURRENT, ConcurrencyConfigError, legacy_burst
 from ..simulator import ConstantRate, SimulationResult, simulate
+from . import charts
 
-__all__ = ["flash_sale", "plot_scaling", "compare", "summary_table", "scaling_explorer",
-           "settings_explorer"]
+__all__ = ["flash_sale", "plot_scaling", "compare", "summary_table", "describe_scaling",
+           "scaling_explorer", "settings_explorer"]
 
-RAN_COLOR, THROTTLE_COLOR = "#4e79a7", "#e15759"
-CONCURRENCY_COLOR, COLD_COLOR, PROVISIONED_COLOR = "#333333", "#f28e2b", "#59a14f"
+#: Colours, from the course palette (one meaning each across the course).
+RAN_COLOR, THROTTLE_COLOR = charts.color("ran"), charts.color("throttle")
+CONCURRENCY_COLOR, COLD_COLOR = charts.color("reference"), charts.color("cold_start")
+PROVISIONED_COLOR = charts.color("provisioned")
 
 
 def flash_sale(baseline_rps: float = 100, peak_rps: float = 2500, peak_at_s: float = 10,
@@ -48,69 +51,111 @@ def flash_sale(baseline_rps: float = 100, peak_rps: float = 2500, peak_at_s: flo
 
 
 def _figure(width: float, height: float, ncols: int = 1) -> tuple[Any, Any]:
-    from matplotlib.figure import Figure
-
-    from .timeline import _show_figures_as_png
-
-    _show_figures_as_png()
-    fig = Figure(figsize=(width, height), layout="constrained")
+    fig = charts.new_figure(width, height)
     axes = fig.subplots(2, ncols, sharex="col", sharey="row", squeeze=False,
                         gridspec_kw={"height_ratios": [1, 1]})
     return fig, axes
 
 
-def plot_scaling(result: SimulationResult, axes: Any = None, title: str | None = None) -> Any:
+def _has_provisioned(result: SimulationResult) -> bool:
+    series = result.timeseries
+    return any(series["provisioned_busy"]) or any(series["provisioned_idle"])
+
+
+def _handles(top: bool, provisioned: bool) -> list[Any]:
+    if top:
+        return [charts.handle("ran", "ran"), charts.handle("throttle", "throttled (429)")]
+    return ([charts.handle("reference", "concurrency", kind="line"),
+             charts.handle("cold_start", "cold starts")]
+            + ([charts.handle("provisioned", "provisioned environments", kind="line",
+                              linewidth=2)] if provisioned else []))
+
+
+def plot_scaling(result: SimulationResult, axes: Any = None, title: str | None = None,
+                 legend: bool = True) -> charts.Chart:
     """Draw one simulation, one bar per simulated second.
 
-    Top: requests that ran (blue) and were throttled (red). Bottom: the highest
-    concurrency in each second (line), busy provisioned environments (green area)
-    and cold starts (orange bars).
+    Top: requests that ran and were throttled, per second. Bottom: the highest
+    concurrency in each second (black line), provisioned environments (a line over a
+    light area, when there are any) and cold starts (bars). Colours are the course's.
 
     axes: two matplotlib Axes (top, bottom) to draw into; by default a new figure.
     title: the title above the top panel (default: the scaling rule).
+    legend: put each panel's legend beside it (:func:`compare` puts one below instead).
 
-    Returns the matplotlib Figure.
+    Returns a :class:`~lambdakit.course.charts.Chart`; ``str(chart)`` says what it shows.
     """
     if axes is None:
-        fig, grid = _figure(7, 4.2)
+        fig, grid = _figure(8, 4.6)
         axes = grid[:, 0]
+    _draw(result, axes, title, legend)
+    name = title if title is not None else result.scaling
+    return charts.Chart(axes[0].figure, "Scaling chart, second by second: "
+                        + describe_scaling(name, result))
+
+
+def _draw(result: SimulationResult, axes: Any, title: str | None, legend: bool) -> None:
     top, bottom = axes
     series = result.timeseries
     seconds = series["second"]
     top.bar(seconds, series["invocations"], width=1.0, color=RAN_COLOR, label="ran")
     top.bar(seconds, series["throttles"], width=1.0, bottom=series["invocations"],
             color=THROTTLE_COLOR, label="throttled (429)")
-    top.set_ylabel("requests / s")
-    top.set_title(title if title is not None else result.scaling, fontsize=9)
-    top.legend(fontsize=7, loc="upper right", frameon=False)
-    if any(series["provisioned_busy"]) or any(series["provisioned_idle"]):
+    charts.label(top, title if title is not None else result.scaling, y="requests per second")
+    provisioned = _has_provisioned(result)
+    if provisioned:
         top_provisioned = [b + i for b, i in zip(series["provisioned_busy"],
                                                  series["provisioned_idle"])]
         bottom.fill_between(seconds, 0, top_provisioned, step="mid", color=PROVISIONED_COLOR,
-                            alpha=0.25, label="provisioned environments")
-    bottom.bar(seconds, series["cold_starts"], width=1.0, color=COLD_COLOR, alpha=0.8,
+                            alpha=0.15, linewidth=0)
+        bottom.step(seconds, top_provisioned, where="mid", color=PROVISIONED_COLOR, linewidth=2,
+                    label="provisioned environments")
+    bottom.bar(seconds, series["cold_starts"], width=1.0, color=COLD_COLOR,
                label="cold starts")
     bottom.step(seconds, series["concurrency_max"], where="mid", color=CONCURRENCY_COLOR,
                 label="concurrency")
-    bottom.set_ylabel("environments")
-    bottom.set_xlabel("simulated seconds")
-    bottom.legend(fontsize=7, loc="upper right", frameon=False)
+    charts.label(bottom, None, x="simulated time (s)", y="environments")
+    if legend:
+        charts.legend_outside(top, _handles(True, provisioned))
+        charts.legend_outside(bottom, _handles(False, provisioned))
     for ax in axes:
         ax.grid(axis="y", alpha=0.3)
-    return top.figure
 
 
-def compare(results: Mapping[str, SimulationResult]) -> Any:
-    """Draw several simulations side by side (one column each, shared axes), titled by key."""
+def describe_scaling(name: str, result: SimulationResult) -> str:
+    """One simulation in words: what ran, what was throttled and when, concurrency, cold starts."""
+    series = result.timeseries
+    seconds = list(series["second"])
+    throttled = [s for s, t in zip(seconds, series["throttles"]) if t]
+    when = (f" between second {throttled[0]} and {throttled[-1]}" if throttled else "")
+    peak = max(series["concurrency_max"], default=0)
+    provisioned = max((b + i for b, i in zip(series["provisioned_busy"],
+                                             series["provisioned_idle"])), default=0)
+    text = (f"{name}: over {len(seconds)} simulated seconds, {result.invocations:,} requests ran "
+            f"and {result.throttles:,} were throttled (429){when}; concurrency peaked at "
+            f"{peak:,} environments; {result.cold_starts:,} cold starts")
+    if provisioned:
+        text += f"; {provisioned:,} provisioned environments ready in advance"
+    return text + "."
+
+
+def compare(results: Mapping[str, SimulationResult]) -> charts.Chart:
+    """Draw several simulations side by side (one column each, shared axes), titled by key,
+    with one legend below them all."""
     if not results:
         raise ValueError("compare needs at least one result")
-    fig, grid = _figure(3.6 * len(results) + 0.6, 4.2, ncols=len(results))
+    fig, grid = _figure(3.8 * len(results) + 0.8, 5.0, ncols=len(results))
     for column, (label, result) in enumerate(results.items()):
-        plot_scaling(result, axes=grid[:, column], title=label)
+        _draw(result, grid[:, column], label, legend=False)
         if column:
             grid[0, column].set_ylabel("")
             grid[1, column].set_ylabel("")
-    return fig
+    provisioned = any(_has_provisioned(result) for result in results.values())
+    charts.legend_outside(fig, _handles(True, provisioned) + _handles(False, provisioned),
+                          below=True, ncols=5)
+    parts = " | ".join(describe_scaling(label, result) for label, result in results.items())
+    return charts.Chart(fig, f"{len(results)} scaling charts side by side, requests per second "
+                             f"(top) and environments (bottom) against simulated time. {parts}")
 
 
 def summary_table(results: Mapping[str, SimulationResult]) -> str:
@@ -132,7 +177,7 @@ class _Explorer:
 
         self.controls = controls
         self.results: dict[str, SimulationResult] = {}
-        self.figure: Any = None
+        self.figure: charts.Chart | None = None
         self.table = w.HTML()
         self.output = w.Output()
         for control in controls:
@@ -171,8 +216,8 @@ def _slider(kind: str, value: float, low: float, high: float, step: float, text:
 
     cls = w.IntSlider if kind == "int" else w.FloatSlider
     return cls(value=value, min=low, max=high, step=step, description=text,
-               continuous_update=False, style={"description_width": "170px"},
-               layout=w.Layout(width="470px"))
+               continuous_update=False, style={"description_width": "200px"},
+               layout=w.Layout(width="520px"))
 
 
 class ScalingExplorer(_Explorer):
@@ -189,7 +234,7 @@ class ScalingExplorer(_Explorer):
                                      "account concurrency limit")
         self.region = w.Dropdown(options=["eu-west-3", "eu-central-1", "us-east-1"], value=region,
                                  description="Region (legacy burst)",
-                                 style={"description_width": "170px"})
+                                 style={"description_width": "200px"})
         super().__init__([self.baseline, self.peak, self.duration, self.account_limit,
                           self.region])
         self.update()

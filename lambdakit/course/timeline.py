@@ -26,13 +26,17 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from . import charts
+
 __all__ = ["BurstRow", "BurstSummary", "run_burst", "summarize", "plot_timeline",
+           "describe_timeline",
            "burst_explorer", "BurstExplorer", "find_record"]
 
-#: Colours of the timeline: Init (cold start) work, handler work, cold-start marker.
-INIT_COLOR = "#f28e2b"
-INVOKE_COLOR = "#4e79a7"
-COLD_COLOR = "#e15759"
+#: Colours of the timeline, from the course palette: Init (cold start) work, handler work,
+#: and the marker of a new environment (a cold start too).
+INIT_COLOR = charts.color("cold_start")
+INVOKE_COLOR = charts.color("ran")
+COLD_COLOR = charts.color("cold_start")
 MAX_IN_FLIGHT = 64
 
 
@@ -234,50 +238,34 @@ def _segments(row: Any) -> tuple[float, float, float]:
     return init_start, invoke_start, end
 
 
-def _show_figures_as_png() -> None:
-    """In IPython, display matplotlib Figures as PNG images (pyplot may never be imported)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    shell = get_ipython()
-    if shell is None or not hasattr(shell, "display_formatter"):
-        return
-    from IPython.core.pylabtools import print_figure
-    from matplotlib.figure import Figure
-
-    shell.display_formatter.formatters["image/png"].for_type(
-        Figure, lambda fig: print_figure(fig, "png"))
-
-
-def plot_timeline(records: Sequence[Any], ax: Any = None, title: str | None = None) -> Any:
+def plot_timeline(records: Sequence[Any], ax: Any = None,
+                  title: str | None = None) -> charts.Chart:
     """Draw a timeline: one row per execution environment, one bar per request.
 
-    Each bar is split into the Init part (orange; only on a cold start, marked
-    with a red triangle) and the Invoke part (blue, the handler running). The
-    x axis is milliseconds since the first request arrived.
+    Each bar is split into the Init part (the cold-start colour; only on a cold
+    start, marked with a triangle where the new environment began) and the Invoke
+    part (the handler running). The x axis is milliseconds since the first request
+    arrived.
 
     records: :class:`BurstRow` objects from :func:`run_burst`, or the kit's own
         records (``kit.records``); refused requests are left out.
     ax: a matplotlib Axes to draw into; by default a new figure is made.
-    title: the figure title (default: the summary line).
+    title: the chart's title (default: the summary line).
 
-    Returns the matplotlib Figure (Jupyter shows it when it is a cell's result).
+    Returns a :class:`~lambdakit.course.charts.Chart` (Jupyter shows it when it is a
+    cell's result); ``str(chart)`` says what it shows.
 
-    >>> fig = plot_timeline(run_burst("hello", requests=6))   # doctest: +SKIP
+    >>> chart = plot_timeline(run_burst("hello", requests=6))   # doctest: +SKIP
+    >>> print(chart)                                             # doctest: +SKIP
+    Timeline of 6 requests on 2 execution environments ...
     """
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    _show_figures_as_png()
     ran = [row for row in records if _has_record(row)]
     environments: list[str] = []
     for row in sorted(ran, key=lambda r: _segments(r)[0]):
         if row.environment_id not in environments:
             environments.append(row.environment_id)
     if ax is None:
-        fig = Figure(figsize=(9, 0.45 * max(len(environments), 2) + 1.6), layout="constrained")
+        fig = charts.new_figure(9, 0.45 * max(len(environments), 2) + 1.8)
         ax = fig.add_subplot()
     origin = min((min(row.start_time, _segments(row)[0]) for row in ran), default=0.0)
     for row in ran:
@@ -295,16 +283,36 @@ def plot_timeline(records: Sequence[Any], ax: Any = None, title: str | None = No
     ax.set_ylim(len(environments) - 0.5 if environments else 1, -0.75)
     span = max(((row.end_time - origin) * 1000 for row in ran), default=1.0)
     ax.set_xlim(-0.015 * span, 1.02 * span)
-    ax.set_xlabel("milliseconds since the first request arrived")
-    ax.set_ylabel("execution environment")
+    charts.label(ax, title if title is not None else str(summarize(records)),
+                 x="time since the first request arrived (ms)", y="execution environment")
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title(title if title is not None else str(summarize(records)), fontsize=10)
-    ax.legend(handles=[Patch(color=INIT_COLOR, label="Init (cold start)"),
-                       Patch(color=INVOKE_COLOR, label="Invoke (your handler)"),
-                       Line2D([], [], marker="v", color=COLD_COLOR, linestyle="none",
-                              label="new environment")],
-              loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    return ax.figure
+    charts.legend_outside(ax, [
+        charts.handle("cold_start", "Init (cold start)"),
+        charts.handle("ran", "Invoke (your handler)"),
+        charts.handle("cold_start", "new environment", kind="marker", marker="v")])
+    return charts.Chart(ax.figure, describe_timeline(records, environments))
+
+
+def describe_timeline(records: Sequence[Any], environments: Sequence[str] | None = None) -> str:
+    """The timeline in words: requests per environment, cold starts and their Init, latency."""
+    ran = [row for row in records if _has_record(row)]
+    if environments is None:
+        environments = list(dict.fromkeys(row.environment_id for row in ran))
+    summary = summarize(records)
+    per_env = ", ".join(
+        f"env {i + 1} ran {sum(1 for row in ran if row.environment_id == env)}"
+        for i, env in enumerate(environments))
+    inits = [row.init_ms for row in ran if row.cold and row.init_ms]
+    init_text = (f"; Init took {min(inits):.0f} to {max(inits):.0f} ms before the handler "
+                 f"could start" if inits else "")
+    refused = f" {summary.errors} refused requests are not drawn." if summary.errors else ""
+    return (f"Timeline chart of {summary.requests} requests on {summary.environments} execution "
+            f"environment{'' if summary.environments == 1 else 's'}, one row each, x axis in "
+            f"milliseconds since the first request arrived: {per_env}. "
+            f"{summary.cold_starts} cold start{'' if summary.cold_starts == 1 else 's'}"
+            f"{init_text}; the other requests found a warm environment. "
+            f"Median (p50) latency {'n/a' if summary.p50_ms is None else f'{summary.p50_ms:.0f} ms'}."
+            f"{refused}")
 
 
 class BurstExplorer:
@@ -325,8 +333,8 @@ class BurstExplorer:
         self.rows: list[BurstRow] = []
         self.summary: BurstSummary | None = None
         self.figure: Any = None
-        style = {"description_width": "150px"}
-        layout = w.Layout(width="480px")
+        style = {"description_width": "200px"}  # wide enough for the whole label
+        layout = w.Layout(width="540px")
         self.requests = w.IntSlider(value=requests, min=1, max=40, description="requests in total",
                                     style=style, layout=layout)
         self.concurrency = w.IntSlider(value=concurrency, min=1, max=12,
