@@ -28,12 +28,29 @@ def test_each_written_section_has_enough_questions_of_every_type():
         assert f"knowledge check {check}" in sources
 
 
-def test_the_practice_notebook_shows_every_section():
+def test_the_practice_notebook_offers_every_section_and_keeps_a_live_summary(store):
     import nbformat
 
     notebook = nbformat.read(bank.bank_dir().parent / "practice.ipynb", as_version=4)
     code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
-    assert [s.id for s in SECTIONS if f'quiz.show("{s.id}")' in code] == [s.id for s in SECTIONS]
+    assert "quiz.practice()" in code
+    box = quiz.practice_widget(store=store)
+    assert [value for _, value in box.pick.options] == ["all"] + [s.id for s in SECTIONS]
+    assert [w.spec["id"] for w in box.questions.children[0].children[1:-1]] == [
+        q.id for q in bank.load_section("01")]  # section 01 first, one section at a time
+    total = len(bank.load_all())
+    assert f"<b>0 of {total}</b>" in box.summary.value
+    box.pick.value = "02"
+    question = next(w for w in box.questions.children[0].children if getattr(w, "spec", {}).get("id")
+                    == "02-async-payload")
+    question.value = "c"
+    question.check()
+    assert f"<b>1 of {total}</b>" in box.summary.value  # the summary moves after a check
+    assert f"02 How Lambda runs your code</td><td>1 of {len(bank.load_section('02'))}" in box.summary.value
+    box.pick.value = "all"
+    assert sum(len(section.children) - 2 for section in box.questions.children) == total
+    with pytest.raises(ValueError, match="no questions for section '99'"):
+        quiz.practice_widget("99", store)
 
 
 @pytest.mark.parametrize("question_id, right, wrong", [

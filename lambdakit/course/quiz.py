@@ -23,10 +23,11 @@ from typing import Any
 
 from . import bank
 from .progress import ProgressStore
-from .sections import title
+from .sections import SECTIONS, title
 
-# score lines on screen, per section, so every one updates after any check
-_SCORES: dict[str, "weakref.WeakSet[Any]"] = {}
+# scores and summaries on screen (widgets with a ``_lk_refresh(section)``), so every one
+# updates after any check in this kernel
+_LIVE: "weakref.WeakSet[Any]" = weakref.WeakSet()
 
 
 class Attempt:
@@ -118,20 +119,49 @@ def score_text(section: str, store: ProgressStore | None = None) -> str:
     return f"Section {section} score: {done} of {len(ids)} checks answered right"
 
 
-def _refresh_scores(section: str, store: ProgressStore | None) -> None:
-    text = score_text(section, store)
-    for widget in list(_SCORES.get(section, ())):
-        widget.value = f"<p class='lk-quiz-score-text'>{html.escape(text)}</p>"
+def _refresh_scores(section: str, store: ProgressStore | None = None) -> None:
+    for widget in list(_LIVE):
+        widget._lk_refresh(section)
 
 
 def score_widget(section: str, store: ProgressStore | None = None) -> Any:
     """A line with the section's running score, updated after every check in this kernel."""
     import ipywidgets as widgets
 
-    line = widgets.HTML(f"<p class='lk-quiz-score-text'>{html.escape(score_text(section, store))}</p>")
+    line = widgets.HTML()
     line.add_class("lk-quiz-score")
-    _SCORES.setdefault(section, weakref.WeakSet()).add(line)
+
+    def refresh(changed: str | None = None) -> None:
+        if changed in (None, section):
+            line.value = f"<p class='lk-quiz-score-text'>{html.escape(score_text(section, store))}</p>"
+
+    refresh()
+    line._lk_refresh = refresh
+    _LIVE.add(line)
     return line
+
+
+def summary_rows(store: ProgressStore | None = None) -> list[tuple[str, str, int, int]]:
+    """(section, title, answered right, questions) for every section with questions."""
+    store = store or ProgressStore()
+    rows = []
+    for section in SECTIONS:
+        ids = {q.id for q in bank.load_section(section.id)}
+        if ids:
+            rows.append((section.id, section.title, len(store.completed(section.id) & ids), len(ids)))
+    return rows
+
+
+def summary_html(store: ProgressStore | None = None) -> str:
+    """The practice summary: a table of each section's score and the overall score."""
+    rows = summary_rows(store)
+    right, total = sum(r[2] for r in rows), sum(r[3] for r in rows)
+    body = "".join(f"<tr><td>{sid} {html.escape(name)}</td><td>{done} of {count}</td></tr>"
+                   for sid, name, done, count in rows)
+    return ("<table><caption>Your score: answered right at least once</caption>"
+            "<thead><tr><th scope='col'>Section</th><th scope='col'>Score</th></tr></thead>"
+            f"<tbody>{body}</tbody><tfoot><tr><th scope='row'>Overall</th>"
+            f"<td><b>{right} of {total}</b></td></tr></tfoot></table>")
 
 
 _HERE = pathlib.Path(__file__).resolve().parent
@@ -298,3 +328,42 @@ def show(section: str, store: ProgressStore | None = None) -> None:
     from IPython.display import display
 
     display(quiz_widget(section, store))
+
+
+def practice_widget(section: str = "01", store: ProgressStore | None = None) -> Any:
+    """The box :func:`practice` displays: a section picker, a live summary, the questions."""
+    import ipywidgets as widgets
+
+    choices = [("All sections", "all")] + [(f"{sid} {name}", sid) for sid, name, _, _ in summary_rows(store)]
+    if section not in dict((value, label) for label, value in choices):
+        raise ValueError(f"no questions for section {section!r}; choose one of "
+                         f"{[value for _, value in choices]}")
+    pick = widgets.Dropdown(options=choices, value=section, description="Section:")
+    summary = widgets.HTML()
+    summary.add_class("lk-quiz-summary")
+    summary._lk_refresh = lambda _section=None: setattr(summary, "value", summary_html(store))
+    summary._lk_refresh()
+    _LIVE.add(summary)
+    questions = widgets.VBox()
+
+    def show(_change: Any = None) -> None:
+        chosen = [sid for _, sid in choices[1:]] if pick.value == "all" else [pick.value]
+        questions.children = [quiz_widget(sid, store) for sid in chosen]
+
+    pick.observe(show, names="value")
+    show()
+    box = widgets.VBox([pick, summary, questions])
+    box.add_class("lk-quiz-practice")
+    box.pick, box.summary, box.questions = pick, summary, questions
+    return box
+
+
+def practice(section: str = "01", store: ProgressStore | None = None) -> None:
+    """Practise: pick a section (or all of them), answer its checks, watch the summary move.
+
+    >>> quiz.practice()          # section 01 first; choose another in the menu   # doctest: +SKIP
+    >>> quiz.practice("all")     # every question of the course                     # doctest: +SKIP
+    """
+    from IPython.display import display
+
+    display(practice_widget(section, store))
