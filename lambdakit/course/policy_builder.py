@@ -276,10 +276,10 @@ class PolicyLab:
         """Invoke the function (or its alias, ``target="alias"``) as ``principal``.
 
         An IAM user sends a real Invoke with its own access key; the outcome is the
-        status code or AWS's AccessDeniedException. Amazon S3 cannot be made to send a
-        request from here, so for ``"service"`` the kit explains what Lambda would decide
-        for a request from ``source`` (``"own-bucket"`` or ``"other-bucket"``), with its
-        aws:SourceArn and aws:SourceAccount. Either way the attempt carries the kit's
+        status code or AWS's AccessDeniedException. For ``"service"`` the builder creates no
+        buckets (lesson 03 does that with real S3 notifications): the kit explains what
+        Lambda would decide for a request from ``source`` (``"own-bucket"`` or
+        ``"other-bucket"``), with its aws:SourceArn and aws:SourceAccount. Either way the attempt carries the kit's
         explanation of the decision.
         """
         _check(principal, PRINCIPALS, "principal")
