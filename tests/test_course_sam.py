@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import doctest
+import logging
 import socket
 
 import pytest
@@ -87,6 +88,16 @@ def test_auto_publish_alias_and_deployment_preference_expand_offline(offline):
     assert any(line.split() == ["CheckoutDeploymentGroup", "AWS::CodeDeploy::DeploymentGroup"]
                for line in table.splitlines())
     assert len(table.splitlines()) == len(kinds)
+
+
+def test_a_transform_leaves_no_warning_behind(offline, caplog):
+    import gc
+
+    with caplog.at_level(logging.WARNING):
+        for _ in range(2):  # a second translator replaces the first, whose metrics warned
+            sam.transform(CANARY.replace("TYPE", "AllAtOnce"))  # "unpublished metrics" when
+        gc.collect()                                             # collected
+    assert not [r for r in caplog.records if "unpublished" in r.getMessage()]
 
 
 def test_invalid_templates_are_refused_with_sams_message(offline):

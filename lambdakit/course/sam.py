@@ -74,6 +74,7 @@ def transform(template: dict[str, Any] | str, region: str = "us-east-1",
     Runs offline. Raises ``ValueError`` with SAM's own message when the template is invalid.
     """
     import boto3
+    from samtranslator.metrics.metrics import DummyMetricsPublisher, Metrics
     from samtranslator.model.exceptions import InvalidDocumentException
     from samtranslator.parser.parser import Parser
     from samtranslator.translator.translator import Translator
@@ -84,7 +85,10 @@ def transform(template: dict[str, Any] | str, region: str = "us-east-1",
         raise ValueError("a template is a YAML mapping with a Resources section")
     session = boto3.session.Session(region_name=region, aws_access_key_id="offline",
                                     aws_secret_access_key="offline")
-    translator = Translator(None, Parser(), boto_session=session)
+    # the translator records usage metrics; a publisher that sends nothing, flushed below, keeps
+    # it from warning "There are unpublished metrics" when it is garbage-collected later
+    metrics = Metrics("ServerlessTransform", DummyMetricsPublisher())
+    translator = Translator(None, Parser(), boto_session=session, metrics=metrics)
     quiet = logging.getLogger("samtranslator")
     level, quiet.level = quiet.level, logging.ERROR   # "feature not in toggle config" chatter
     try:
@@ -94,6 +98,7 @@ def transform(template: dict[str, Any] | str, region: str = "us-east-1",
     except InvalidDocumentException as error:
         raise ValueError("; ".join(str(cause) for cause in error.causes)) from None
     finally:
+        metrics.publish()
         quiet.level = level
 
 
