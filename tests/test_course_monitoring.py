@@ -2,17 +2,55 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 
 import pytest
 
 import lambdakit
 from conftest import wait_for
-from lambdakit.course.monitoring import (MetricsTable, judge_alarm, lambda_metrics, metrics_chart,
-                                         parse_report, wait_for_metric)
+from lambdakit.course.monitoring import (MetricsTable, judge_alarm, lambda_metrics, log_table,
+                                         metrics_chart, parse_report, wait_for_metric)
 
 REPORT = ("REPORT RequestId: 6f1c\tDuration: 1000.00 ms\tBilled Duration: 1000 ms\t"
           "Memory Size: 128 MB\tMax Memory Used: 31 MB\tInit Duration: 48.20 ms\tStatus: timeout")
+
+
+def test_log_table_reads_json_lines_by_field_one_event_per_row():
+    events = [
+        {"timestamp": 1765080000123,
+         "message": '{"level": "ERROR", "message": "event has no order", "request_id": "r-1"}\n'},
+        {"timestamp": 1765080000124,
+         "message": '{"time": "2026-12-07T04:00:00.124Z", "type": "platform.report", "record": '
+                    '{"requestId": "r-1", "metrics": {"durationMs": 301.2}, "status": "error"}}'},
+        {"timestamp": 1765080000125,
+         "message": "[ERROR] ValueError: no\rTraceback (most recent call last):\r  File \"f.py\"\n"},
+        {"timestamp": 1765080000126,
+         "message": '{"level": "WARN", "message": "slow", "requestId": "r-2", "stackTrace": ["x"]}'},
+    ]
+    events += [  # the runtime's JSON format: a logger given a JSON string, and an exception
+        {"timestamp": 1765080000127, "message": json.dumps(
+            {"level": "ERROR", "message": json.dumps({"level": "ERROR", "message": "no order",
+                                                      "order": 7}), "requestId": "r-3"})},
+        {"timestamp": 1765080000128, "message": json.dumps(
+            {"level": "ERROR", "errorType": "ValueError", "errorMessage": "no order",
+             "requestId": "r-3", "stackTrace": ["x"]})},
+    ]
+    table = log_table(events)
+    assert table.rows[4][1:] == ("ERROR", "no order", "requestId=r-3  order=7")
+    assert table.rows[5][1:] == ("ERROR", "ValueError: no order", "requestId=r-3")
+    assert table.rows[0] == ("04:00:00.123", "ERROR", "event has no order", "request_id=r-1")
+    assert table.rows[1][1] == "platform.report"
+    assert table.rows[1][3] == "requestId=r-1  metrics.durationMs=301.2  status=error"
+    # a multi-line text event stays on one row; no carriage return survives to overwrite a line
+    assert table.rows[2][1:3] == (
+        "text", '[ERROR] ValueError: no | Traceback (most recent call last): | File "f.py"')
+    assert table.rows[3][3] == "requestId=r-2"  # the stack trace is left out
+    text = str(table).splitlines()
+    assert len(text) == 7 and text[0].split() == ["time", "kind", "message", "fields"]
+    assert not any("\r" in line for line in text)
+    assert text[1].index("event has no order") == text[4].index("slow")  # columns aligned
+    assert "<td style='text-align:left;white-space:pre-wrap'>ERROR</td>" in table._repr_html_()
 
 
 @pytest.fixture(scope="module")

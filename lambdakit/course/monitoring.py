@@ -1,6 +1,7 @@
 """Read what Lambda reports about a function: REPORT lines, CloudWatch metrics, alarms.
 
 - :func:`parse_report` turns a ``REPORT`` log line into numbers (Duration, Max Memory Used, ...);
+- :func:`log_table` lays out log events one per row, JSON lines read by field;
 - :func:`lambda_metrics` reads several ``AWS/Lambda`` metrics of several functions with one
   ``GetMetricData`` call, over one window, into a :class:`MetricsTable`;
 - :func:`wait_for_metric` waits (with a deadline) until a metric has reached a value;
@@ -19,13 +20,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import html
+import json
 import re
 import time
 from collections.abc import Sequence
 from typing import Any
 
 __all__ = ["parse_report", "lambda_metrics", "wait_for_metric", "MetricsTable", "metrics_chart",
-           "judge_alarm", "AlarmJudgement", "COMPARISONS"]
+           "judge_alarm", "AlarmJudgement", "COMPARISONS", "log_table", "LogTable"]
 
 NAMESPACE = "AWS/Lambda"
 #: what the lesson reads by default: (metric, statistic)
@@ -98,6 +100,94 @@ class MetricsTable:
             f"<td style='text-align:{'left' if i == 0 else 'right'}'>{html.escape(c)}</td>"
             for i, c in enumerate(r)) + "</tr>" for r in rows)
         return f"<table><tr>{cells}</tr>{body}</table>"
+
+
+#: fields of a JSON log line that a LogTable shows in their own columns, or leaves out
+_OWN_COLUMNS = {"time", "timestamp", "level", "type", "message", "record"}
+_LEFT_OUT = {"stackTrace"}
+
+
+def _flat(value: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """``{"a": 1, "m": {"b": 2}}`` as ``[("a", "1"), ("m.b", "2")]``."""
+    if not isinstance(value, dict):
+        return [(prefix, value if isinstance(value, str) else json.dumps(value))]
+    pairs: list[tuple[str, str]] = []
+    for key, item in value.items():
+        if key not in _LEFT_OUT:
+            pairs += _flat(item, f"{prefix}.{key}" if prefix else key)
+    return pairs
+
+
+@dataclasses.dataclass(repr=False)
+class LogTable:
+    """CloudWatch Logs events, one row each: time (UTC), kind, message, other fields.
+
+    A JSON line is read by field: its ``level`` (or a platform record's ``type``) is the
+    kind, its ``message`` the message, and every other field (a platform record's ``record``
+    flattened, ``metrics.durationMs``) a ``key=value`` pair; a stack trace is left out. A JSON
+    ``message`` inside a JSON line is read the same way, and an exception record shows
+    ``errorType: errorMessage`` as its message. A text line keeps its text, the lines of a
+    multi-line event joined by `` | ``.
+    """
+
+    rows: list[tuple[str, str, str, str]]
+
+    COLUMNS = ("time", "kind", "message", "fields")
+
+    def __str__(self) -> str:
+        widths = [max(len(r[i]) for r in [self.COLUMNS, *self.rows]) for i in range(3)]
+        return "\n".join("  ".join([*(c.ljust(w) for c, w in zip(r[:3], widths)), r[3]]).rstrip()
+                         for r in [self.COLUMNS, *self.rows])
+
+    __repr__ = __str__  # a plain console shows the aligned text too
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th style='text-align:left'>{c}</th>" for c in self.COLUMNS)
+        body = "".join("<tr>" + "".join(
+            f"<td style='text-align:left;white-space:pre-wrap'>{html.escape(c)}</td>" for c in r)
+            + "</tr>" for r in self.rows)
+        return (f"<table class='lk-log-table'><thead><tr>{head}</tr></thead>"
+                f"<tbody>{body}</tbody></table>")
+
+
+def _log_row(event: dict[str, Any]) -> tuple[str, str, str, str]:
+    stamp = event.get("timestamp")
+    when = (dt.datetime.fromtimestamp(stamp / 1000, dt.timezone.utc).strftime("%H:%M:%S.%f")[:-3]
+            if isinstance(stamp, (int, float)) else "")
+    text = str(event.get("message", "")).strip()
+    try:
+        line = json.loads(text) if text.startswith("{") else None
+    except ValueError:
+        line = None
+    if not isinstance(line, dict):
+        parts = [p.strip() for p in text.replace("\r\n", "\r").replace("\n", "\r").split("\r")]
+        return when, "text", " | ".join(p for p in parts if p), ""
+    kind = str(line.get("type") or line.get("level") or "json")
+    message = line.get("message", "")
+    extra = {k: v for k, v in line.items() if k not in _OWN_COLUMNS}
+    if isinstance(message, str) and message.startswith("{"):
+        try:  # a JSON message inside a JSON record (a logger given a JSON string): read it too
+            inner = json.loads(message)
+        except ValueError:
+            inner = None
+        if isinstance(inner, dict):
+            message = inner.get("message", "")
+            extra.update({k: v for k, v in inner.items() if k not in _OWN_COLUMNS})
+    if not message and "errorMessage" in extra:  # the runtime's record of an exception
+        message = f"{extra.pop('errorType', 'error')}: {extra.pop('errorMessage')}"
+    message = message if isinstance(message, str) else json.dumps(message)
+    pairs = _flat(line.get("record", {})) + _flat(extra) if extra or "record" in line else []
+    return when, kind, message, "  ".join(f"{k}={v}" for k, v in pairs if k)
+
+
+def log_table(events: Sequence[dict[str, Any]]) -> LogTable:
+    """``events`` (from ``filter_log_events`` or ``get_log_events``) as a readable table,
+    one event per row: JSON lines by field, text lines as they are.
+
+    >>> found = logs.filter_log_events(logGroupName="/aws/lambda/orders")["events"]  # doctest: +SKIP
+    >>> log_table(found)                                                           # doctest: +SKIP
+    """
+    return LogTable([_log_row(event) for event in events])
 
 
 def _client(cloudwatch: Any) -> Any:
