@@ -46,6 +46,8 @@ def test_without_retries_every_throttle_reaches_the_caller(kit, slow_function):
     assert all((c.status, c.error, c.reason) == (429, "TooManyRequestsException", RESERVED)
                for c in throttled)
     assert str(counts) == f"6 calls: 2 answered, 4 throttled (429)\n  {RESERVED} × 4"
+    assert [c.answer for c in calls if c.error is None] == ["done", "done"]
+    assert all(c.answer is None for c in throttled)
 
 
 def test_default_retries_absorb_a_short_throttle(kit, slow_function):

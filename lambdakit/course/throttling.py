@@ -29,6 +29,7 @@ class Call:
     reason: the ``Reason`` field of a throttle, or None.
     retries: how many times the SDK retried before this answer (boto3's ``RetryAttempts``).
     latency_ms: how long the caller waited, retries included.
+    answer: the function's answer, decoded from JSON (None for a refused call).
     """
 
     status: int
@@ -36,6 +37,7 @@ class Call:
     reason: str | None
     retries: int
     latency_ms: float
+    answer: Any = None
 
 
 @dataclasses.dataclass
@@ -65,6 +67,8 @@ def invoke_together(function_name: str, count: int, client: Any = None,
                     payload: Any = None) -> list[Call]:
     """Invoke ``function_name`` ``count`` times at the same moment, from ``count`` threads.
 
+    function_name: a name, ARN, or ``name:qualifier`` (a version or an alias).
+
     client: the boto3 Lambda client to call with; its retry settings decide whether a
         429 reaches you or is retried quietly. Default: the kit's ordinary client
         (boto3's default retries). Keep ``count`` within the client's connection pool
@@ -91,17 +95,18 @@ def invoke_together(function_name: str, count: int, client: Any = None,
         began = time.perf_counter()
         try:
             response = client.invoke(FunctionName=function_name, Payload=body)
-            response["Payload"].read()
+            answer = _decoded(response["Payload"].read())
             meta, error, reason = response["ResponseMetadata"], None, None
             status = response["StatusCode"]
         except ClientError as exc:
+            answer = None
             meta = exc.response.get("ResponseMetadata", {})
             error = exc.response.get("Error", {}).get("Code")
             reason = exc.response.get("Reason")
             status = meta.get("HTTPStatusCode", 0)
         with lock:
             calls.append(Call(status, error, reason, meta.get("RetryAttempts", 0),
-                              (time.perf_counter() - began) * 1000))
+                              (time.perf_counter() - began) * 1000, answer))
 
     threads = [threading.Thread(target=call, name=f"caller-{i}") for i in range(count)]
     for thread in threads:
@@ -110,6 +115,15 @@ def invoke_together(function_name: str, count: int, client: Any = None,
     for thread in threads:
         thread.join()
     return calls
+
+
+def _decoded(payload: bytes) -> Any:
+    """An answer as Python: JSON decoded, or the raw text when it is not JSON."""
+    text = payload.decode("utf-8", errors="replace")
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return text
 
 
 def tally(calls: Iterable[Call]) -> Tally:
