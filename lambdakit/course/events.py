@@ -4,7 +4,8 @@ EventBridge invokes a Lambda target asynchronously: ``PutEvents`` returns an
 event id before any consumer has run, and the producer never sees an answer.
 The consumers' own CloudWatch Logs say what happened, so each consumer prints
 the event's id with what it did, and :func:`consumer_logs` collects those lines
-once Lambda has worked through its queue of asynchronous events.
+once every event Lambda accepted for those functions has run (Lambda's
+``AsyncEventsReceived`` metric against the kit's invocation records).
 
 >>> answer = events.put_events(Entries=[{"Source": "shop", "DetailType": "OrderPlaced",
 ...                                      "Detail": json.dumps({"order_id": "1001"})}])  # doctest: +SKIP
@@ -13,6 +14,7 @@ once Lambda has worked through its queue of asynchronous events.
 """
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -43,29 +45,52 @@ def _lines_about(logs: Any, function: str, event_id: str) -> list[str]:
     return [" ".join(line.replace(event_id, " ").split()) for line in lines]
 
 
-def consumer_logs(event_id: str, functions: Iterable[str], *, timeout: float = 30.0,
+def _async_total(cloudwatch: Any, function: str, metric: str) -> float:
+    """The sum of one of Lambda's asynchronous-invocation metrics for ``function`` (two weeks)."""
+    now = dt.datetime.now(dt.timezone.utc)
+    points = cloudwatch.get_metric_statistics(
+        Namespace="AWS/Lambda", MetricName=metric, Statistics=["Sum"],
+        Dimensions=[{"Name": "FunctionName", "Value": function}],
+        StartTime=now - dt.timedelta(days=14), EndTime=now + dt.timedelta(minutes=1),
+        Period=3600)["Datapoints"]
+    return sum(p["Sum"] for p in points)
+
+
+def _unfinished(kit: Any, cloudwatch: Any, function: str) -> float:
+    """Events queued for ``function`` (AsyncEventsReceived, counted when Lambda accepts one)
+    that have neither run once (a record in ``kit.records``) nor been dropped."""
+    ran = {r.request_id for r in kit.records
+           if r.function_name == function and r.invocation_type == "Event"}
+    return (_async_total(cloudwatch, function, "AsyncEventsReceived")
+            - _async_total(cloudwatch, function, "AsyncEventsDropped") - len(ran))
+
+
+def consumer_logs(event_id: str, functions: Iterable[str] | str, *, timeout: float = 30.0,
                   kit: Any = None) -> dict[str, list[str]]:
     """What each of ``functions`` logged about one event (``{name: lines}``), once delivered.
 
-    Waits (up to ``timeout`` seconds) until Lambda's asynchronous queue is empty and no
-    queued event is running, so every consumer the event's rules matched has finished;
-    then reads each function's log group for lines that contain ``event_id`` (the id
-    itself removed). A function no rule sent the event to has an empty list. Raises
-    ``TimeoutError`` if events are still queued or running after ``timeout`` (a consumer
-    that fails is retried by Lambda, minutes later).
+    Waits (up to ``timeout`` seconds) until every asynchronous event Lambda has accepted for
+    these functions has run at least once, so each consumer the event's rules matched has
+    finished; then reads each function's log group for lines that contain ``event_id`` (the
+    id itself removed). A function no rule sent the event to has an empty list. Raises
+    ``TimeoutError`` if some are still waiting or running after ``timeout``.
 
     >>> consumer_logs(event_id, ["shipping", "billing", "mailer"])   # doctest: +SKIP
     {'shipping': ['packing notebook for order 1001'], 'billing': [...], 'mailer': []}
     """
     kit = _kit(kit)
     names = [functions] if isinstance(functions, str) else list(functions)
+    cloudwatch = kit.client("cloudwatch")
     deadline = time.monotonic() + timeout
-    while not kit.engine.async_queue.idle():
+    while True:
+        waiting = [name for name in names if _unfinished(kit, cloudwatch, name) > 0]
+        if not waiting:
+            break
         if time.monotonic() >= deadline:
             raise TimeoutError(
-                f"Lambda still had asynchronous events queued or running after {timeout} s: "
-                "a consumer may be failing (Lambda retries it later) or very slow. Check its "
-                "log group, or call consumer_logs again with a larger timeout.")
+                f"{', '.join(waiting)} still had asynchronous events waiting or running after "
+                f"{timeout} s: a consumer may be very slow, or throttled. Check its log group, "
+                "or call consumer_logs again with a larger timeout.")
         time.sleep(POLL_S)
     logs = kit.client("logs")
     return {name: _lines_about(logs, name, event_id) for name in names}
