@@ -16,7 +16,9 @@ code in Docker. :func:`install` changes that in one place per concern:
 * UpdateFunctionCode / UpdateFunctionConfiguration on a version or alias are
   refused: published versions are immutable (:mod:`lambdakit.function_rules`).
 * CreateAlias / UpdateAlias: a RoutingConfig must follow Lambda's rules (one
-  additional published version, a weight from 0.0 to 1.0, no $LATEST).
+  additional published version, a weight from 0.0 to 1.0, no $LATEST). An alias
+  that exists already is AWS's ``ResourceConflictException`` (409; moto says
+  ``ConflictException``).
 * CreateFunction / UpdateFunctionConfiguration(Environment=...): at most 4 KB of
   variables, none of Lambda's reserved keys.
 * CreateFunction / UpdateFunctionConfiguration(LoggingConfig=...): checked and
@@ -328,9 +330,16 @@ def _patch_moto() -> None:
     @functools.wraps(original_create_alias)
     def create_alias(self: Any, name: str, function_name: str, function_version: str,
                      description: str, routing_config: Any) -> Any:
+        from moto.awslambda.exceptions import ConflictException
+
+        from .errors import ResourceConflictException, as_moto
+
         _check_alias(self._lambdas, function_name, function_version, routing_config)
-        return original_create_alias(self, name, function_name, function_version, description,
-                                     routing_config)
+        try:
+            return original_create_alias(self, name, function_name, function_version,
+                                         description, routing_config)
+        except ConflictException as error:  # moto 5.2.1's code; AWS answers this one (409)
+            raise as_moto(ResourceConflictException(error.message)) from None
 
     backend_cls.create_alias = create_alias
 

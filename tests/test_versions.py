@@ -91,3 +91,18 @@ def test_qualifier_mismatch_is_rejected(deploy):
     with pytest.raises(ClientError) as info:
         deploy.lam.invoke(FunctionName=f"{name}:{v1}", Qualifier="$LATEST")
     assert info.value.response["Error"]["Code"] == "InvalidParameterValueException"
+
+
+def test_an_existing_alias_is_a_resource_conflict_and_stays_as_it_was(deploy):
+    name = deploy.create(VERSIONED.replace("CODE", "one"))
+    v1 = deploy.lam.publish_version(FunctionName=name)["Version"]
+    v2 = publish(deploy, name, "two")
+    deploy.lam.create_alias(FunctionName=name, Name="live", FunctionVersion=v1)
+    try:
+        deploy.lam.create_alias(FunctionName=name, Name="live", FunctionVersion=v2)
+    except deploy.lam.exceptions.ResourceConflictException as error:  # AWS's code, 409
+        assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+        assert error.response["Error"]["Message"] == f"Alias already exists: {ARN}{name}:live"
+    else:
+        raise AssertionError("a second CreateAlias of 'live' was accepted")
+    assert deploy.lam.get_alias(FunctionName=name, Name="live")["FunctionVersion"] == v1
