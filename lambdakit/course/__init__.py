@@ -3,6 +3,7 @@
 Importing this package loads nothing heavy; each module imports what it needs.
 
 * :mod:`.sections` the course outline
+* :mod:`.charts` one palette (one meaning per colour) and one way to show a chart, with alt text
 * :mod:`.bank` the question bank (data in ``quizzes/bank``) and the one grading rule
 * :mod:`.progress` the learner's local progress record (SQLite)
 * :mod:`.quiz` knowledge checks as widgets with instant feedback
