@@ -316,12 +316,19 @@ _walk_report: dict[str, str] = {}
 def report_walk(request):
     """Print, once the walk is done, how long each notebook took and the server's memory."""
     yield
+    if not _walk_report:
+        return
+    lines = ["browser walk (open, Run All, axe), per notebook:"]
+    lines += [f"  {line}  {name}" for name, line in _walk_report.items()]
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    with open(os.path.join(ARTIFACTS, "walk_times.txt"), "w") as out:
+        out.write("\n".join(lines) + "\n")
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if _walk_report and reporter is not None:
-        reporter.write_line("")
-        reporter.write_line("browser walk (open, Run All, axe), per notebook:")
-        for name, line in _walk_report.items():
-            reporter.write_line(f"  {line}  {name}")
+    for line in ["", *lines]:
+        if reporter is not None:
+            reporter.write_line(line)
+        else:
+            print(line)
 
 
 def _server_memory_mb():
@@ -414,14 +421,17 @@ def test_learner_runs_lessons_answers_a_check_and_sees_progress(jupyterlab, page
     wrong = question.locator(".lk-quiz-feedback.lk-quiz-wrong")
     wrong.wait_for()
     assert "Not quite" in wrong.inner_text()
+    # the wrong choice is marked and a hint helps; the explanation (with the answer) waits
+    assert "256 KB" in question.locator(".lk-quiz-marked-wrong").inner_text()
+    assert wrong.locator(".lk-quiz-hint").count() == 1
+    assert wrong.locator(".lk-quiz-explanation").count() == 0
     question.get_by_text("1 MB", exact=True).click()  # retry
     question.locator(".lk-quiz-check").click()
     right = question.locator(".lk-quiz-feedback.lk-quiz-correct")
     right.wait_for()
     assert "Correct" in right.inner_text() and "256 KB to 1 MB" in right.inner_text()
 
-    # back to the start page's tab: its dashboard reads the progress store on Refresh
+    # back to the start page's tab: its dashboard has moved by itself
     page.get_by_role("tab", name="00_start_here.ipynb").click()
-    page.locator(".jp-Notebook:visible .lk-progress-refresh").click()
     label = page.locator(".jp-Notebook:visible .lk-progress-section-02 .lk-progress-label")
     playwright_api.expect(label).to_have_text(f"1/{total} done", timeout=30_000)

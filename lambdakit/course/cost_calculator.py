@@ -18,6 +18,7 @@ import html
 from typing import Any
 
 from .. import costs
+from .controls import slider_names
 
 __all__ = ["BillLine", "bill_lines", "bill_html", "cost_calculator", "CostCalculator"]
 
@@ -124,7 +125,7 @@ class CostCalculator:
         controls = [self.requests, self.duration, self.memory, self.architecture, self.free_tier]
         for control in controls:
             control.observe(lambda _change: self.update(), names="value")
-        self.widget = w.VBox([*controls, self.table])
+        self.widget = w.VBox([slider_names(), *controls, self.table])
         self.update()
 
     def update(self) -> list[BillLine]:

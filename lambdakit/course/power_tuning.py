@@ -27,6 +27,7 @@ from typing import Any
 
 from .. import costs
 from . import charts
+from .controls import slider_names
 
 __all__ = ["Measurement", "measure", "plot_power_tuning", "describe_power_tuning",
            "power_tuning_explorer", "PowerTuningExplorer"]
@@ -173,7 +174,8 @@ class PowerTuningExplorer:
         self.figure: Any = None
         for control in (self.cpu_fraction, self.architecture):
             control.observe(lambda _change: self.update(), names="value")
-        self.widget = w.VBox([self.cpu_fraction, self.architecture, self.output, self.verdict])
+        self.widget = w.VBox([slider_names(), self.cpu_fraction, self.architecture, self.output,
+                              self.verdict])
         self.update()
 
     def update(self) -> costs.PowerTuning:

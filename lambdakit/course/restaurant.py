@@ -29,6 +29,7 @@ from typing import Any
 
 from ..concurrency import UNLIMITED, ConcurrencyConfigError, ConcurrencyModel
 from . import charts
+from .controls import slider_names
 
 __all__ = ["Seating", "seat", "plot_restaurant", "describe_floor", "restaurant_explorer",
            "RestaurantExplorer"]
@@ -249,7 +250,8 @@ class RestaurantExplorer:
         self.figure: Any = None
         for control in (self.tables, self.reserved, self.laid, self.party, self.walk_ins):
             control.observe(lambda _change: self.update(), names="value")
-        self.widget = w.VBox([self.tables, self.reserved, self.laid, self.party, self.walk_ins,
+        self.widget = w.VBox([slider_names(), self.tables, self.reserved, self.laid, self.party,
+                              self.walk_ins,
                               self.summary, self.output])
         self.update()
 

@@ -23,6 +23,7 @@ from typing import Any
 from ..concurrency import CURRENT, ConcurrencyConfigError, legacy_burst
 from ..simulator import ConstantRate, SimulationResult, simulate
 from . import charts
+from .controls import slider_names
 
 __all__ = ["flash_sale", "plot_scaling", "compare", "summary_table", "describe_scaling",
            "scaling_explorer", "settings_explorer"]
@@ -182,7 +183,7 @@ class _Explorer:
         self.output = w.Output()
         for control in controls:
             control.observe(lambda _change: self.update(), names="value")
-        self.widget = w.VBox([*controls, self.output, self.table])
+        self.widget = w.VBox([slider_names(), *controls, self.output, self.table])
 
     def simulations(self) -> dict[str, SimulationResult]:  # pragma: no cover - abstract
         raise NotImplementedError

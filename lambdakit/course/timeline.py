@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from . import charts
+from . import charts, controls
 
 __all__ = ["BurstRow", "BurstSummary", "run_burst", "summarize", "plot_timeline",
            "describe_timeline",
@@ -347,7 +347,7 @@ class BurstExplorer:
         self.status = w.HTML()
         self.output = w.Output()
         self.button.on_click(lambda _button: self.run())
-        self.widget = w.VBox([self.requests, self.concurrency, self.pause,
+        self.widget = w.VBox([controls.slider_names(), self.requests, self.concurrency, self.pause,
                               w.HBox([self.button, self.status]), self.output])
 
     def run(self) -> BurstSummary:
