@@ -20,7 +20,7 @@ autograde run, the tests reading the gradebook):
 Adding a lab is one row of ``LABS``: its assignment, points per graded cell, solution cells, the
 errors of the untouched release, and the partial submissions (each built from the source or the
 release with ``solve``, ``set_cell``, ``replace`` and ``append``). Checks that belong to one lab
-only are small test functions at the end of this module.
+only are small functions that its row names in ``checks``.
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ from collections.abc import Callable
 import nbformat
 import pytest
 
-from nbgrader_harness import (ROOT, assert_committed_release_is_current, assert_full_marks,
+from nbgrader_harness import (ROOT, Course, assert_committed_release_is_current, assert_full_marks,
                               assert_graded_cells, assert_release_is_clean, assert_solution_stubs,
                               cell, cell_errors, grade_cells, released_course, with_grade_cells)
 
@@ -111,6 +111,7 @@ class Lab:
     tamper_solution: bool = True          # grade the tampered solution too (one more full run)
     release_lacks: tuple[str, ...] = ()   # answers the release must not give away
     feedback: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    checks: tuple[Callable[[Lab, Course], None], ...] = ()   # this lab's own checks (below)
 
     @property
     def notebook(self) -> str:
@@ -123,6 +124,23 @@ class Lab:
     def score(self, partial: Partial) -> dict[str, float]:
         return {grade_id: 0.0 if grade_id in partial.loses else points
                 for grade_id, points in self.points.items()}
+
+
+# -- checks that belong to one lab (a row names them in ``checks``) -------------------------------
+
+def untouched_answer_cells_say_what_to_do(lab: Lab, course: Course) -> None:
+    """The untouched release's answer cells failed with the stub's message, and nothing else."""
+    autograded = course.autograded("untouched")
+    for grade_id in lab.solution_cells:
+        errors = cell_errors(cell(autograded, grade_id))
+        assert len(errors) == 1 and errors[0].startswith(NOT_WRITTEN), (grade_id, errors)
+
+
+def lab06_gives_the_parser_and_leaves_the_handler(lab: Lab, course: Course) -> None:
+    """What the learner is given of lab 06's module: parse_order whole, the rest to write."""
+    module = cell(nbformat.read(course.release_notebook(), 4), "processor-module").source
+    assert "def parse_order(body):" in module and "raise BadOrder(" in module
+    assert "ConditionExpression" not in module and "batchItemFailures" not in module
 
 
 # -- the table ------------------------------------------------------------------------------------
@@ -233,7 +251,7 @@ LABS = (
                     (solve("role-policy"), set_cell("s3-permission", LAB03_BROAD_S3)),
                     loses=("test-s3-invoke", "test-s3-conditions"),
                     errors={"test-s3-invoke": "a bucket in another account may invoke the function",
-                            "test-s3-conditions": "the statement needs SourceAccount=ACCOUNT"}),
+                            "test-s3-conditions": "the statement does not name your account"}),
         ),
         locked=("setup", "resources", "role", "deploy"),
         tampered_locked=(("role", "iam.attach_role_policy(RoleName=ROLE_NAME, PolicyArn=BASIC_EXECUTION)",
@@ -243,6 +261,7 @@ LABS = (
         feedback={"solution": ("test-s3-conditions", "Score: 10.0 / 10.0"),
                   "untouched": ("write-orders",),
                   "broad-role": ("Score: 5.0 / 10.0", "no wildcards")},
+        checks=(untouched_answer_cells_say_what_to_do,),
     ),
     Lab(
         assignment="lab05_protect_the_database",
@@ -299,6 +318,7 @@ LABS = (
         min_distinctive=40,
         tamper_solution=False,   # every graded run sends real orders: one solution run is enough
         feedback={"solution": ("test-pipeline",), "whole-batch": ("Score: 6.0 / 10.0",)},
+        checks=(lab06_gives_the_parser_and_leaves_the_handler,),
     ),
     Lab(
         assignment="lab08_find_the_fault",
@@ -490,24 +510,6 @@ def test_grading_records_no_progress(graded):
         "running a submission under nbgrader must not write to the learner progress database"
 
 
-# -- checks that belong to one lab ----------------------------------------------------------------
-
-def only(lab: Lab, name: str) -> None:
-    """Skip a lab-specific check for the other rows."""
-    if not lab.assignment.startswith(name + "_"):
-        pytest.skip(f"a check of {name} only")
-
-
-def test_lab03_the_untouched_answer_cells_fail_with_what_to_do(lab, graded):
-    only(lab, "lab03")
-    autograded = graded[0].autograded("untouched")
-    for grade_id in lab.solution_cells:  # the stubs raised, with their message, and nothing else
-        errors = cell_errors(cell(autograded, grade_id))
-        assert len(errors) == 1 and errors[0].startswith(NOT_WRITTEN), (grade_id, errors)
-
-
-def test_lab06_the_release_gives_the_parser_and_leaves_the_handler_to_write(lab, course):
-    only(lab, "lab06")
-    module = cell(nbformat.read(course.release_notebook(), 4), "processor-module").source
-    assert "def parse_order(body):" in module and "raise BadOrder(" in module
-    assert "ConditionExpression" not in module and "batchItemFailures" not in module
+def test_the_labs_own_checks(lab, graded):
+    for check in lab.checks:
+        check(lab, graded[0])
