@@ -5,6 +5,8 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from . import sessions
+
 if TYPE_CHECKING:
     from .engine import Engine
     from .functions import FunctionVersion
@@ -37,7 +39,6 @@ def role_client(engine: Engine, fn: FunctionVersion, service: str, region: str |
     Lambda itself acts as this role when it delivers to destinations and dead-letter queues
     and when its pollers read queues and streams, so the role's policies decide.
     """
-    import boto3
     from botocore.config import Config
 
     region = region or fn.region
@@ -48,7 +49,7 @@ def role_client(engine: Engine, fn: FunctionVersion, service: str, region: str |
         if cached is not None and now - cached[0] < CLIENT_TTL:
             return cached[1]
     access_key, secret, token = engine._credentials(fn)
-    client = boto3.session.Session().client(
+    client = sessions.session().client(  # one loader for all: models read once
         service, endpoint_url=engine.endpoint_url, region_name=region,
         aws_access_key_id=access_key, aws_secret_access_key=secret, aws_session_token=token,
         config=Config(retries={"max_attempts": 1, "mode": "standard"},

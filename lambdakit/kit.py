@@ -17,6 +17,7 @@ import json
 import threading
 from typing import Any
 
+from . import sessions
 from .server import Endpoint
 from .settings import ACCESS_KEY, ACCOUNT_ID, REGION, SECRET_KEY, Settings
 
@@ -55,14 +56,13 @@ class Kit:
         ``account_id`` gives the administrator (root user) of that account instead:
         ``kit.session(account_id=kit.other_account_id)`` acts from a second account.
         """
-        import boto3
         if account_id is not None:
             from .permissions_callers import root_credentials
             access_key, secret_key = root_credentials(account_id)
             session_token = None
-        return boto3.session.Session(aws_access_key_id=access_key,
-                                     aws_secret_access_key=secret_key,
-                                     aws_session_token=session_token, region_name=self.region)
+        # all the kit's sessions share one loader: AWS's models are read once per kernel
+        return sessions.session(aws_access_key_id=access_key, aws_secret_access_key=secret_key,
+                                aws_session_token=session_token, region_name=self.region)
 
     def client(self, service: str, *, account_id: str | None = None, **kwargs: Any) -> Any:
         """A boto3 client for ``service`` bound to the kit's endpoint (as ``account_id``'s root)."""

@@ -44,7 +44,7 @@ import json
 import threading
 from typing import TYPE_CHECKING, Any
 
-from . import layers
+from . import layers, sessions
 from .function_rules import default_log_group
 from .functions import FunctionVersion, is_valid_zip, unsupported_runtime_message
 
@@ -83,6 +83,7 @@ def install(engine: Engine) -> None:
         _engine = engine
         if not _installed:
             _patch_moto()
+            _share_botocore_loader()
             _installed = True
 
 
@@ -216,6 +217,24 @@ def _run_for_moto(fn: Any, event: Any) -> tuple[str, bool, str]:
                            else version.version_arn)
     logs = base64.b64decode(result.log_result).decode("utf-8", "replace")
     return result.payload.decode("utf-8", "replace"), result.function_error is not None, logs
+
+
+def _share_botocore_loader() -> None:
+    """Let moto's botocore sessions read AWS's models through the kit's one loader.
+
+    moto keeps a botocore session of its own for region lists, and reads operation
+    URLs through boto3's default session (the one plain ``boto3.client(...)`` in a
+    notebook uses too); each read endpoints.json and service models again, about
+    20 MB per kernel. Nothing is patched: the sessions get the shared loader as
+    their data loader. A default session made before the kit started is left alone.
+    """
+    import boto3
+    from moto.core.base_backend import AccountSpecificBackend
+
+    AccountSpecificBackend.get_session()._session.register_component(  # a boto3 Session
+        "data_loader", sessions.shared_loader())
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session(botocore_session=sessions.botocore_session())
 
 
 def _patch_moto() -> None:

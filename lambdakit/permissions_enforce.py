@@ -73,6 +73,7 @@ import uuid
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs, unquote, urlparse
 
+from . import sessions
 from .errors import AccessDeniedException, LambdaError
 from .permissions import (Decision, _resource_source, _verdict, caller_from_environ,
                           function_statements, record_denial)
@@ -157,8 +158,7 @@ def _model(signing: str) -> Any:
 
 @functools.lru_cache(maxsize=1)
 def _botocore() -> Any:
-    import botocore.session
-    return botocore.session.get_session()
+    return sessions.botocore_session()  # the kit's clients read the same models: one copy
 
 
 @functools.lru_cache(maxsize=None)
