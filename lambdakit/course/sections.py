@@ -58,9 +58,15 @@ LABS = (
     Lab("lab01_first_function", "Your first function: an order-quote API", "02",
         "assignments/lab01_first_function/lab01_first_function.ipynb",
         ("quote", "validation", "handler-ok", "handler-errors", "deployed")),
+    Lab("lab02_cold_and_warm", "Cold starts that are cheap, warm starts that pay off", "02",
+        "assignments/lab02_cold_and_warm/lab02_cold_and_warm.ipynb",
+        ("init", "lazy", "cache", "measure")),
     Lab("lab03_least_privilege", "Least privilege", "03",
         "assignments/lab03_least_privilege/lab03_least_privilege.ipynb",
         ("role-policy", "only-orders-table", "s3-invoke", "s3-conditions")),
+    Lab("lab04_ship_a_function", "Ship a function: a package, a layer, settings and a deadline",
+        "04", "assignments/lab04_ship_a_function/lab04_ship_a_function.ipynb",
+        ("config", "deadline", "package", "layer")),
     Lab("lab05_protect_the_database", "Protect the database", "05",
         "assignments/lab05_protect_the_database/lab05_protect_the_database.ipynb",
         ("overload", "reserved", "backoff-retries", "backoff-gives-up", "nothing-lost")),
@@ -77,7 +83,7 @@ def labs_after(section_id: str) -> tuple[Lab, ...]:
     """The labs that follow a section, in order.
 
     >>> [lab.short for lab in labs_after("02")]
-    ['lab01']
+    ['lab01', 'lab02']
     """
     return tuple(lab for lab in LABS if lab.section == section_id)
 
