@@ -29,19 +29,23 @@ POLL_SECONDS = 1.5  # how often a dashboard looks for answers given in other ker
 
 # Colours checked for WCAG AA: the bar's fill on its white track is 6.9:1 and the track's
 # border on white 7:1 (non-text contrast needs 3:1); text uses JupyterLab's theme colours.
+# Selectors start at the tables' box so they outweigh JupyterLab's own table styles.
 _STYLE = """
 <style>
-.lk-progress-table { border-collapse: collapse; margin: 0.25em 0 1em 0; min-width: 60%; }
-.lk-progress-table caption { text-align: left; font-weight: bold; padding: 0.25em 0;
-  color: var(--jp-content-font-color1, #1a1a1a); }
-.lk-progress-table th, .lk-progress-table td { text-align: left; padding: 0.3em 0.8em 0.3em 0;
-  color: var(--jp-content-font-color1, #1a1a1a); vertical-align: middle; }
-.lk-progress-table thead th { border-bottom: 1px solid var(--jp-border-color1, #757575); }
-.lk-progress-table tbody th { font-weight: normal; }
-.lk-progress-table a { color: var(--jp-content-link-color, #0b57d0); text-decoration: underline; }
-.lk-progress-bar { width: 12em; height: 0.9em; background: #ffffff; border: 1px solid #595959;
+.lk-progress-tables .lk-progress-table {
+  border-collapse: collapse; margin: 0.25em 0 1em 0; min-width: 60%; }
+.lk-progress-tables .lk-progress-table caption {
+  text-align: left; font-weight: bold; padding: 0.25em 0; color: var(--jp-content-font-color1, #1a1a1a); }
+.lk-progress-tables .lk-progress-table th, .lk-progress-tables .lk-progress-table td {
+  text-align: left; padding: 0.3em 0.8em 0.3em 0; color: var(--jp-content-font-color1, #1a1a1a); vertical-align: middle; }
+.lk-progress-tables .lk-progress-table thead th { border-bottom: 1px solid var(--jp-border-color1, #757575); }
+.lk-progress-tables .lk-progress-table tbody th { font-weight: normal; }
+.lk-progress-tables .lk-progress-table a {
+  color: var(--jp-content-link-color, #0b57d0); text-decoration: underline; }
+.lk-progress-tables .lk-progress-bar {
+  width: 12em; height: 0.9em; background: #ffffff; border: 1px solid #595959;
   border-radius: 3px; overflow: hidden; }
-.lk-progress-fill { height: 100%; background: #1b6b3a; }
+.lk-progress-tables .lk-progress-fill { height: 100%; background: #1b6b3a; }
 </style>
 """
 
