@@ -119,6 +119,10 @@ def test_quiz_widget_wraps_long_options_works_from_the_keyboard_and_marks_a_wron
     playwright_api.expect(marked).to_have_count(1)
     assert marked.get_attribute("data-key") == keys[wrong]
     assert "your choice" in marked.inner_text()
+    text_width, option_width = marked.evaluate(
+        "e => [e.querySelector('.lk-quiz-option-text').getBoundingClientRect().width, "
+        "e.getBoundingClientRect().width]")
+    assert text_width >= option_width / 2  # the mark never squeezes the option's text
     if single.hint:
         assert single.hint in feedback.inner_text()
     assert first.locator(".lk-quiz-explanation").count() == 0

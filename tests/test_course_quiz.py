@@ -35,7 +35,7 @@ def test_the_practice_notebook_offers_every_section_and_keeps_a_live_summary(sto
     code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
     assert "quiz.practice()" in code
     box = quiz.practice_widget(store=store)
-    assert [value for _, value in box.pick.options] == ["all"] + [s.id for s in SECTIONS]
+    assert [value for value, _ in box.pick.options] == ["all"] + [s.id for s in SECTIONS]
     assert [w.spec["id"] for w in box.questions.children[0].children[1:-1]] == [
         q.id for q in bank.load_section("01")]  # section 01 first, one section at a time
     total = len(bank.load_all())
@@ -218,3 +218,15 @@ def test_review_ends_a_lesson_with_its_score_and_refuses_other_sections(store):
 def test_quiz_widget_shows_every_question_of_a_section(store):
     box = quiz.quiz_widget("01", store)
     assert len(box.children) == 2 + len(bank.load_section("01"))  # header, questions, score
+
+
+def test_a_menu_accepts_only_its_choices():
+    import traitlets
+
+    menu = quiz.picker("Run:", [("slow", "slow"), ("busy", "busy")])
+    assert menu.value == "slow" and menu.label == "Run:"
+    menu.value = "busy"
+    with pytest.raises(traitlets.TraitError, match="'gone' is not one of the choices"):
+        menu.value = "gone"
+    with pytest.raises(ValueError, match="at least one option"):
+        quiz.picker("Run:", [])

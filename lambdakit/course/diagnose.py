@@ -387,7 +387,7 @@ def diagnoser(runs: Mapping[str, Evidence]) -> Any:
 
     if not runs:
         raise ValueError("give the diagnoser at least one run")
-    pick = w.Dropdown(options=list(runs), description="Run:")
+    pick = quiz.picker("Run:", [(name, name) for name in runs])
     box = w.VBox([pick])
     box.add_class("lk-diagnoser")
 

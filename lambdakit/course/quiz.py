@@ -202,6 +202,39 @@ def _widget_class() -> type:
 
 
 _QuizWidget: type | None = None
+_Picker: type | None = None
+
+
+def picker(label: str, options: list[tuple[str, str]], value: str | None = None) -> Any:
+    """A labelled menu whose keys stay with it (arrows change the choice, never the cell).
+
+    ``options`` are (value, text) pairs; read or set ``.value``; ``.observe`` it like any widget.
+
+    >>> picker("Section:", [("01", "01 Introduction"), ("02", "02 How Lambda runs")])  # doctest: +SKIP
+    """
+    global _Picker
+    if _Picker is None:
+        import anywidget
+        import traitlets
+
+        class Picker(anywidget.AnyWidget):
+            _esm = _HERE / "quiz_picker.js"
+            _css = _HERE / "quiz_widget.css"
+            label = traitlets.Unicode("").tag(sync=True)
+            options = traitlets.List().tag(sync=True)
+            value = traitlets.Unicode("").tag(sync=True)
+
+            @traitlets.validate("value")
+            def _known(self, proposal: Any) -> str:
+                if proposal["value"] not in [value for value, _ in self.options]:
+                    raise traitlets.TraitError(f"{proposal['value']!r} is not one of the choices")
+                return proposal["value"]
+
+        _Picker = Picker
+    if not options:
+        raise ValueError("a menu needs at least one option")
+    pairs = [[str(v), str(t)] for v, t in options]
+    return _Picker(label=label, options=pairs, value=str(value if value is not None else pairs[0][0]))
 
 
 def spec(question: bank.Question, number: str | None = None) -> dict[str, Any]:
@@ -338,7 +371,7 @@ def practice_widget(section: str = "01", store: ProgressStore | None = None) -> 
     if section not in dict((value, label) for label, value in choices):
         raise ValueError(f"no questions for section {section!r}; choose one of "
                          f"{[value for _, value in choices]}")
-    pick = widgets.Dropdown(options=choices, value=section, description="Section:")
+    pick = picker("Section:", [(value, label) for label, value in choices], section)
     summary = widgets.HTML()
     summary.add_class("lk-quiz-summary")
     summary._lk_refresh = lambda _section=None: setattr(summary, "value", summary_html(store))
