@@ -14,6 +14,7 @@ skipped: only source notebooks are checked here.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 import re
@@ -57,11 +58,13 @@ def report_timings(request):
     lines += [f"  {first:6.1f} s + {second:6.1f} s  {name}"
               for name, (first, second) in sorted(_timings.items())]
     lines.append(f"  second passes added {sum(t[1] for t in _timings.values()):.1f} s in all")
-    for line in lines:
-        if reporter is not None:
-            reporter.write_line(line)
-        else:
-            print(line)
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        for line in lines:
+            if reporter is not None:
+                reporter.write_line(line)
+            else:
+                print(line)
 
 
 def _execute_twice(path: pathlib.Path) -> tuple[float, float]:
