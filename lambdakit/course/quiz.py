@@ -34,7 +34,7 @@ class Attempt:
     """The feedback rules for one question, independent of how it is drawn.
 
     >>> attempt = Attempt(bank.get("02-async-payload"))   # doctest: +SKIP
-    >>> attempt.check("b")["explanation"]                 # first wrong try: a hint only
+    >>> attempt.check("b")["explanation"]   # first wrong try: a hint only  # doctest: +SKIP
     ''
     """
 
