@@ -89,7 +89,7 @@ class Attempt:
     def show_answer(self) -> dict[str, Any]:
         """The right answer and the explanation, on request (not recorded as a try)."""
         self.revealed = True
-        return {"state": "revealed", "message": "The answer:", "marks": [], "hint": "",
+        return {"state": "revealed", "message": "Here is the right answer, and why.", "marks": [], "hint": "",
                 "explanation": self.question.explanation, "answer": answer_text(self.question)}
 
 
