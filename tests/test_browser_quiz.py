@@ -70,7 +70,8 @@ def test_quiz_widget_wraps_long_options_works_from_the_keyboard_and_marks_a_wron
             const c = e.querySelector('.lk-quiz-control, input'), cr = c.getBoundingClientRect();
             return {top: r.top, bottom: r.bottom, left: r.left, right: r.right,
                     textClipped: t.scrollHeight > t.clientHeight + 1 || t.scrollWidth > t.clientWidth + 1,
-                    textLines: Math.round(t.getBoundingClientRect().height / parseFloat(getComputedStyle(t).lineHeight)),
+                    textLines: Math.round(t.getBoundingClientRect().height
+                                          / parseFloat(getComputedStyle(t).lineHeight)),
                     controlInside: cr.top >= r.top - 1 && cr.bottom <= r.bottom + 1 && cr.width > 0};
         })""")
         assert boxes and not any(b["textClipped"] for b in boxes)

@@ -22,9 +22,6 @@ from lambdakit.course import bank
 from lambdakit.course.sections import SECTIONS, lesson
 
 SECTION_IDS = [section.id for section in SECTIONS]
-# until the section owners have written every hint, balanced every option and placed every
-# check in their lessons (issue 14); removed once the bank passes
-pending = pytest.mark.xfail(strict=False, reason="issue 14: section owners are revising their banks")
 
 
 def _correct_texts(question: bank.Question) -> list[str]:
@@ -39,7 +36,6 @@ def _normal(text: str) -> str:
     return " ".join(text.lower().split()).strip(" .")
 
 
-@pending
 @pytest.mark.parametrize("section", SECTION_IDS)
 def test_every_question_has_a_hint_that_does_not_give_the_answer_away(section):
     problems = []
@@ -82,7 +78,6 @@ def _longest_set_is_correct(questions: list[bank.Question]) -> tuple[int, float,
     return len(hits), chance, hits
 
 
-@pending
 @pytest.mark.parametrize("section", SECTION_IDS + ["whole bank"])
 def test_the_longest_option_is_right_no_more_often_than_chance(section):
     questions = bank.load_all() if section == "whole bank" else bank.load_section(section)
@@ -111,7 +106,8 @@ def _asked(notebook) -> list[tuple[str, str | None, list[str], int]]:
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
             continue
-        source = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        source = "\n".join(line for line in cell.source.splitlines()
+                           if not line.lstrip().startswith(("%", "!")))  # magics are not Python
         for node in ast.walk(ast.parse(source)):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and node.func.attr in ("ask", "review")
@@ -125,7 +121,6 @@ def _asked(notebook) -> list[tuple[str, str | None, list[str], int]]:
     return calls
 
 
-@pending
 @pytest.mark.parametrize("section", SECTION_IDS)
 def test_each_lesson_asks_every_question_of_its_section_exactly_once(section):
     path = lesson(section)
