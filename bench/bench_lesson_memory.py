@@ -31,6 +31,21 @@ Runs, each in a fresh kernel:
 Results are printed and written to ``bench/results.md`` (section
 "bench_lesson_memory.py"). The nbclient process that drives the notebook stands
 in for the Jupyter server and is not counted.
+
+``--all-open`` measures a learner who leaves every lesson open::
+
+    python bench/bench_lesson_memory.py --all-open
+
+Each lesson under ``lessons/`` runs top to bottom in a kernel of its own, one after
+the other, and every kernel stays alive, as nine open notebook tabs keep nine kernels
+(``LAMBDAKIT_MAX_ENVIRONMENTS`` at Binder's setting, one progress database for all).
+Memory is then read twice: right after the last lesson finished, and after the
+kernels sat idle for ``--idle-wait`` seconds (default: the kit's idle timeout plus a
+minute, so idle execution environments have been reclaimed). The figure that counts
+is the sum of PSS over the kernels and all their descendants: shared pages (the
+interpreter, libraries) are split between the processes mapping them, so the sum is
+what the group occupies, which is what a container's memory limit charges. USS (only
+private pages) is the floor, summed RSS an over-estimate.
 """
 from __future__ import annotations
 
@@ -384,6 +399,121 @@ def binder_verdict(results: list[dict]) -> list[str]:
             "RSS counts shared pages once per process."]
 
 
+def _tree_memory(kernel: psutil.Process) -> dict:
+    """RSS, PSS and USS (MB) of one kernel and, summed, of its descendants, and their count."""
+    own = _memory(kernel)
+    children = []
+    for child in kernel.children(recursive=True):
+        try:
+            children.append(_memory(child))
+        except psutil.Error:  # exited between listing and reading
+            pass
+    return {"kernel": dict(zip(TreeSampler.METRICS, own)),
+            "children": {m: sum(c[i] for c in children) for i, m in enumerate(TreeSampler.METRICS)},
+            "processes": len(children)}
+
+
+def lessons() -> list[str]:
+    """Every lesson notebook, in course order."""
+    folder = os.path.join(c.REPO_ROOT, "lessons")
+    return [os.path.join(folder, name) for name in sorted(os.listdir(folder)) if name.endswith(".ipynb")]
+
+
+def run_all_open(idle_wait_s: float) -> dict:
+    """Run every lesson in its own kernel, keep them all, and read their memory (see module doc)."""
+    import nbformat
+    from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
+
+    binder = binder_max_environments()
+    kernels, runs = [], []
+    with tempfile.TemporaryDirectory(prefix="bench-all-open-") as tmp:
+        env = {**os.environ,
+               "PYTHONPATH": os.pathsep.join(filter(None, [c.REPO_ROOT, os.environ.get("PYTHONPATH")])),
+               "LAMBDAKIT_PROGRESS_DB": os.path.join(tmp, "progress.db"),
+               "LAMBDAKIT_MAX_ENVIRONMENTS": str(binder)}
+        from lambdakit.settings import Settings
+        saved = os.environ.copy()
+        os.environ.update(env)
+        try:
+            settings = Settings()
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        try:
+            for path in lessons():
+                km = KernelManager(kernel_name="python3")
+                km.start_kernel(cwd=os.path.dirname(path), env=env)
+                kernels.append(km)
+                nb = nbformat.read(path, as_version=4)
+                client = NotebookClient(nb, km=km, timeout=4 * CELL_TIMEOUT_S, allow_errors=True,
+                                        resources={"metadata": {"path": os.path.dirname(path)}})
+                started = time.perf_counter()
+                client.execute()
+                errors = [o.get("ename", "?") for cell in nb.cells if cell.cell_type == "code"
+                          for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+                client.kc.stop_channels()
+                runs.append({"lesson": os.path.relpath(path, c.REPO_ROOT),
+                             "seconds": time.perf_counter() - started, "errors": errors,
+                             "pid": km.provisioner.pid})
+                print(f"{runs[-1]['lesson']}: {runs[-1]['seconds']:.0f} s, "
+                      f"{len(errors)} cell errors", file=sys.stderr)
+            time.sleep(5)  # let the last lesson's background work settle
+            after_running = {r["lesson"]: _tree_memory(psutil.Process(r["pid"])) for r in runs}
+            print(f"after running: {_total(after_running, 'pss'):.0f} MB PSS; waiting "
+                  f"{idle_wait_s:.0f} s idle", file=sys.stderr)
+            time.sleep(idle_wait_s)
+            after_idle = {r["lesson"]: _tree_memory(psutil.Process(r["pid"])) for r in runs}
+        finally:
+            for km in kernels:
+                km.shutdown_kernel(now=False)
+    return {"runs": runs, "after_running": after_running, "after_idle": after_idle,
+            "idle_wait_s": idle_wait_s, "idle_timeout_s": settings.idle_timeout,
+            "max_environments": binder, "driver_rss_mb": psutil.Process().memory_info().rss / MB}
+
+
+def _total(snapshot: dict, metric: str) -> float:
+    return sum(t["kernel"][metric] + t["children"][metric] for t in snapshot.values())
+
+
+def report_all_open(result: dict) -> str:
+    """The --all-open results as a markdown section body."""
+    snaps = (("after running", result["after_running"]),
+             (f"after {result['idle_wait_s']:.0f} s idle", result["after_idle"]))
+    lines = [*c.header_lines(), "",
+             f"Every lesson in `lessons/` run top to bottom, one after the other, each in its own "
+             f"`python3` kernel started with jupyter_client; all the kernels kept alive, as open "
+             f"notebook tabs keep them (`LAMBDAKIT_MAX_ENVIRONMENTS={result['max_environments']}`, "
+             f"what the kit computes under Binder's 2 GB; idle timeout "
+             f"{result['idle_timeout_s']:.0f} s). Memory read with psutil (`memory_full_info`) "
+             "5 s after the last lesson and again after the idle wait. PSS splits each shared page "
+             "between the processes that map it, so summed over the kernels and their children "
+             "it is what they occupy together (what a container's limit charges); USS (private "
+             "pages only) is a floor; RSS counts shared pages once per process. MB = 2^20 bytes.",
+             "", "| lesson | run (s) | cell errors | "
+             + " | ".join(f"{name}: kernel PSS + children PSS (processes)" for name, _ in snaps) + " |",
+             "|---|---|---|" + "---|" * len(snaps)]
+    for run in result["runs"]:
+        cells = []
+        for _, snap in snaps:
+            t = snap[run["lesson"]]
+            cells.append(f"{t['kernel']['pss']:.0f} + {t['children']['pss']:.0f} ({t['processes']})")
+        lines.append(f"| `{run['lesson']}` | {run['seconds']:.0f} | {len(run['errors']) or 'none'} | "
+                     + " | ".join(cells) + " |")
+    for metric, label in (("pss", "**total PSS (MB)**"), ("uss", "total USS (MB)"),
+                          ("rss", "total RSS (MB)")):
+        lines.append(f"| {label} | | | " + " | ".join(
+            f"{_total(snap, metric):.0f}" for _, snap in snaps) + " |")
+    lines.append("| kernels alone, PSS (MB) | | | " + " | ".join(
+        f"{sum(t['kernel']['pss'] for t in snap.values()):.0f}" for _, snap in snaps) + " |")
+    worst = max(_total(snap, "pss") for _, snap in snaps)
+    lines += ["", f"Not counted: the Jupyter server (here the nbclient driver, "
+              f"{result['driver_rss_mb']:.0f} MB RSS). Largest total: {worst:.0f} MB PSS, "
+              f"{'within' if worst < BINDER_MEMORY / MB else 'over'} Binder's 2048 MB "
+              f"({BINDER_MEMORY / MB - worst:.0f} MB left for the Jupyter server)."]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
@@ -391,7 +521,23 @@ def main() -> None:
     parser.add_argument("--lesson", default=None,
                         help="another lesson notebook (path from the repository root); its runs "
                              "leave out lesson 02's exercises")
+    parser.add_argument("--all-open", action="store_true",
+                        help="every lesson run in its own kernel, all kept open; memory summed")
+    parser.add_argument("--idle-wait", type=float, default=None,
+                        help="with --all-open: seconds to wait idle before the second reading "
+                             "(default: the kit's idle timeout plus 60 s)")
+    parser.add_argument("--title", default="",
+                        help="with --all-open: a label for the results section (before/after)")
     args = parser.parse_args()
+    if args.all_open:
+        from lambdakit.settings import Settings
+        wait = args.idle_wait if args.idle_wait is not None else Settings().idle_timeout + 60
+        result = run_all_open(wait)
+        body = report_all_open(result)
+        title = "bench_lesson_memory.py --all-open" + (f" ({args.title})" if args.title else "")
+        print(f"## {title}\n\n{body}")
+        c.write_section(title, body)
+        return
     global LESSON
     if args.lesson:
         LESSON = os.path.join(c.REPO_ROOT, args.lesson)
