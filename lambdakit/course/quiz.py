@@ -5,14 +5,17 @@ Lessons ask a few questions right where an idea is taught, and end with a review
     >>> from lambdakit.course import quiz                            # doctest: +SKIP
     >>> quiz.ask("02-async-payload", "02-cold-start")                 # doctest: +SKIP
     >>> quiz.review("02", "02-lifecycle-phases", "02-invocation-models")  # doctest: +SKIP
-    >>> quiz.show("02")            # every question of section 02 (practice)  # doctest: +SKIP
+    >>> quiz.practice()            # the practice notebook: pick a section, see a summary  # doctest: +SKIP
+    >>> quiz.show("02")            # every question of section 02                          # doctest: +SKIP
 
 Each question is numbered by its place in its section's bank file ("Check 2.4")
 and the section's running score is shown. Grading is
 :func:`lambdakit.course.bank.check_answer`; every Check is recorded in the
 progress store. Feedback follows :class:`Attempt`: a wrong answer marks what
 was wrong and shows the question's hint; the explanation comes with a right
-answer, after a second wrong try, or on "Show answer".
+answer, after a second wrong try, or on "Show answer". The widget's front end
+is ``quiz_widget.js`` / ``quiz_widget.css`` (anywidget); Python keeps grading
+and recording, so tests drive a widget by setting ``value`` and calling ``check()``.
 """
 from __future__ import annotations
 
@@ -119,7 +122,7 @@ def score_text(section: str, store: ProgressStore | None = None) -> str:
     return f"Section {section} score: {done} of {len(ids)} checks answered right"
 
 
-def _refresh_scores(section: str, store: ProgressStore | None = None) -> None:
+def _refresh_scores(section: str) -> None:
     for widget in list(_LIVE):
         widget._lk_refresh(section)
 
@@ -279,7 +282,7 @@ def question_widget(question: bank.Question, store: ProgressStore | None = None,
         result = widget.attempt.check(widget.value)
         widget.result = _shown(result, question, explanation_html)
         if result["state"] != "incomplete" and record:
-            _refresh_scores(question.section, store)
+            _refresh_scores(question.section)
 
     def on_reveal(_change: Any) -> None:
         widget.result = _shown(widget.attempt.show_answer(), question, explanation_html)
