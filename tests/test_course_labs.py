@@ -7,6 +7,7 @@ import pytest
 
 from lambdakit.course.labs import SelfChecks, expect_type, load
 from lambdakit.course.progress import ProgressStore
+from lambdakit.course.sections import LABS
 
 
 @pytest.fixture
@@ -14,8 +15,9 @@ def store(tmp_path):
     return ProgressStore(tmp_path / "progress.sqlite3")
 
 
-def _section(store, section):
-    return next(row for row in store.summary() if row.section == section)
+def _row(store, lab):
+    """The dashboard's row for ``lab`` (a row of sections.LABS)."""
+    return next(row for row in store.lab_summary() if row.lab.id == lab.id)
 
 
 def test_load_reads_the_latest_version_of_a_rewritten_file(tmp_path, monkeypatch):
@@ -30,15 +32,16 @@ def test_load_reads_the_latest_version_of_a_rewritten_file(tmp_path, monkeypatch
         sys.modules.pop("lk_answer", None)
 
 
-def test_self_checks_count_towards_the_section(store, monkeypatch):
+def test_passed_self_checks_count_on_the_labs_row(store, monkeypatch):
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    before = _section(store, "02").total
-    checks = SelfChecks("02", "labX", ["one", "two"], store=store)
-    assert _section(store, "02").total == before + 2
-    checks.passed("one")
-    checks.passed("one")
-    assert store.completed("02") >= {"labX-one"} and "labX-two" not in store.completed("02")
-    assert _section(store, "02").done == 1
+    lab = LABS[0]
+    checks = SelfChecks(lab.section, lab.short, list(lab.checks), store=store)
+    assert _row(store, lab).done == 0
+    checks.passed(lab.checks[0])
+    checks.passed(lab.checks[0])
+    row = _row(store, lab)
+    assert (row.done, row.total, row.attempts) == (1, len(lab.checks), 2)
+    assert f"{lab.short}-{lab.checks[0]}" in store.completed(lab.section)
 
 
 def test_an_unknown_check_is_a_clear_error(store):
@@ -49,9 +52,10 @@ def test_an_unknown_check_is_a_clear_error(store):
 
 def test_nothing_is_recorded_while_nbgrader_grades(store, monkeypatch):
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    before = _section(store, "02")
-    SelfChecks("02", "labX", ["one"], store=store).passed("one")
-    assert _section(store, "02") == before
+    lab = LABS[0]
+    before = _row(store, lab)
+    SelfChecks(lab.section, lab.short, list(lab.checks), store=store).passed(lab.checks[0])
+    assert _row(store, lab) == before and before.attempts == 0
 
 
 def test_a_progress_store_that_cannot_be_written_never_fails_a_check(tmp_path, capsys, monkeypatch):

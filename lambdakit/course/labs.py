@@ -84,9 +84,10 @@ class SelfChecks:
 
     ``section`` is the course section the lab belongs to ("02"), ``lab`` a short name ("lab01"),
     ``checks`` the names of its self-checks, in order: a list of names, or a dict from each name
-    to what the check shows ("quote_order prices an order"), which the messages use. Creating the
-    object registers the checks, so the dashboard knows the section's total, and starts a fresh
-    count: running the lab again from the top counts again from zero.
+    to what the check shows ("quote_order prices an order"), which the messages use. The names
+    must be the ones ``sections.LABS`` lists for the lab (the dashboard's totals come from there; a
+    test compares them). Creating the object starts a fresh count for ``summary()``: running the
+    lab again from the top counts again from zero (the dashboard keeps every pass ever recorded).
 
     >>> checks = SelfChecks("02", "lab01", {"quote": "quote_order prices an order"})  # doctest: +SKIP
     >>> checks.passed("quote")                                                        # doctest: +SKIP
