@@ -201,6 +201,33 @@ lam.add_permission(FunctionName=FUNCTION_NAME, StatementId="s3", Action="lambda:
                    Principal="s3.amazonaws.com", SourceArn=BUCKET_ARN)
 """
 NOT_WRITTEN = "NotImplementedError: your turn"
+# Lab 02: the table parsed by the first request instead of during Init; label_printer imported at
+# module level; every label drawn again; measurements without a fresh environment.
+LAB02_FIRST_REQUEST = (
+    replace("price-tag", "PRODUCTS = catalogue.load()      # the whole table, parsed once per environment\n",
+            "PRODUCTS = {}                    # filled by the first request\n"),
+    replace("price-tag", '    sku = event.get("sku")\n    if sku not in PRODUCTS:',
+            '    if not PRODUCTS:\n        PRODUCTS.update(catalogue.load())\n'
+            '    sku = event.get("sku")\n    if sku not in PRODUCTS:'))
+LAB02_NO_CACHE = (
+    "    if sku not in LABELS:\n"
+    "        import label_printer     # imported on the first label request, not during Init\n"
+    "        LABELS[sku] = label_printer.render(sku, product)\n"
+    "    return LABELS[sku]\n",
+    "    import label_printer\n"
+    "    return label_printer.render(sku, product)\n")
+# Lab 04: the settings written into the code instead of read from the environment.
+LAB04_CONFIG = """WAREHOUSE = os.environ.get("WAREHOUSE", "")
+if not WAREHOUSE:
+    raise RuntimeError("the environment variable WAREHOUSE is not set: set it to the warehouse's "
+                       "name in the function's configuration (Environment)")
+try:
+    LOW_STOCK = int(os.environ.get("LOW_STOCK", "5"))
+except ValueError:
+    raise RuntimeError(f"the environment variable LOW_STOCK must be a whole number, "
+                       f"not {os.environ['LOW_STOCK']!r}") from None
+"""
+LAB04_HARD_CODED = 'WAREHOUSE = "north"\nLOW_STOCK = 10\n'
 
 LABS = (
     Lab(
@@ -220,6 +247,36 @@ LABS = (
         written_files=("pricing.py", "order_handler.py"),
         min_distinctive=40,
         feedback={"solution": ("test-deployed",), "untouched": ("NotImplementedError",)},
+    ),
+    Lab(
+        assignment="lab02_cold_and_warm",
+        points={"test-init": 3.0, "test-lazy": 3.0, "test-cache": 2.0, "test-measure": 2.0},
+        solution_cells=("price-tag", "cold-and-warm"),
+        regions=4,
+        untouched_errors={"test-init": NOT_WRITTEN, "test-lazy": NOT_WRITTEN,
+                          "test-cache": NOT_WRITTEN, "test-measure": NOT_WRITTEN},
+        partials=(
+            # the hidden tests redeploy price_tag.py with the grader's own catalogue and label
+            # modules, and count from the logs what ran, how often, and during which phase
+            Partial("first-request", "source", LAB02_FIRST_REQUEST, loses=("test-init",),
+                    errors={"test-init": "parse the table at module level, during Init"}),
+            Partial("eager-import", "source",
+                    (replace("price-tag", "import catalogue\n", "import catalogue\nimport label_printer\n"),),
+                    loses=("test-lazy",),
+                    errors={"test-lazy": "price requests should not import label_printer"}),
+            Partial("no-cache", "source", (replace("price-tag", *LAB02_NO_CACHE),),
+                    loses=("test-cache",),
+                    errors={"test-cache": "each label should be drawn once per environment"}),
+            Partial("warm-only", "source",
+                    (replace("cold-and-warm", "    fresh_start(function_name)\n", ""),),
+                    loses=("test-measure",), errors={"test-measure": "KeyError: 'Init Duration'"}),
+        ),
+        locked=("setup", "shop-code", "deploy"),
+        written_files=("price_tag.py",),
+        min_distinctive=40,
+        tamper_solution=False,   # every graded run deploys and times functions: one solution run
+        release_lacks=("LABELS[sku]", "fresh_start(function_name)", "PRODUCTS = catalogue.load()"),
+        feedback={"solution": ("test-measure",), "no-cache": ("Score: 8.0 / 10.0",)},
     ),
     Lab(
         assignment="lab03_least_privilege",
@@ -262,6 +319,45 @@ LABS = (
                   "untouched": ("write-orders",),
                   "broad-role": ("Score: 5.0 / 10.0", "no wildcards")},
         checks=(untouched_answer_cells_say_what_to_do,),
+    ),
+    Lab(
+        assignment="lab04_ship_a_function",
+        points={"test-config": 2.0, "test-deadline": 3.0, "test-package": 2.0, "test-layer": 3.0},
+        solution_cells=("stock-import", "build-package", "layer-and-deploy"),
+        regions=4,
+        untouched_errors={"test-config": NOT_WRITTEN, "test-deadline": NOT_WRITTEN,
+                          "test-package": NOT_WRITTEN,
+                          "test-layer": "AssertionError: publish the layer and keep its version ARN"},
+        partials=(
+            # each hidden test builds its own function around one part of the learner's work
+            # (the file, the package builder, the layer) with the grader's own other parts
+            Partial("hard-coded", "source",
+                    (replace("stock-import", LAB04_CONFIG, LAB04_HARD_CODED),),
+                    loses=("test-config",),
+                    errors={"test-config": "with WAREHOUSE=check-east, WAREHOUSE should be"}),
+            Partial("no-deadline", "source",
+                    (replace("stock-import",
+                             "        if context.get_remaining_time_in_millis() < MARGIN_MS:\n"
+                             "            break\n", ""),),
+                    loses=("test-deadline",), errors={"test-deadline": "stop in time"}),
+            Partial("no-vendoring", "source",
+                    (replace("build-package", '{**packages.vendor("PyYAML"), "stock_import.py": handler_source}',
+                             '{"stock_import.py": handler_source}'),),
+                    loses=("test-package",),
+                    errors={"test-package": "PyYAML's yaml/ folder belongs at the root"}),
+            Partial("no-layer", "source",
+                    (replace("layer-and-deploy", "Layers=[LAYER_ARN], ", ""),),
+                    loses=("test-layer",),
+                    errors={"test-layer": "attach the layer to lab04-stock-import"}),
+        ),
+        locked=("setup", "shop-code"),
+        written_files=("stock_import.py",),
+        min_distinctive=40,
+        tamper_solution=False,   # every graded run deploys a dozen functions: one solution run
+        release_lacks=('packages.vendor("PyYAML"), "stock_import.py"',
+                       "get_remaining_time_in_millis() < MARGIN_MS",
+                       '"python/shop_rules.py": SHOP_RULES', 'os.environ.get("WAREHOUSE"'),
+        feedback={"solution": ("test-layer",), "no-layer": ("Score: 7.0 / 10.0",)},
     ),
     Lab(
         assignment="lab05_protect_the_database",
