@@ -137,8 +137,12 @@ def invocation_log_events(fn: FunctionVersion, record: InvocationRecord,
         runtime = fn.runtime.replace("python", "python:")
         events.append((start, f"INIT_START Runtime Version: {runtime}.lambdakit"))
     invoke_started = start + (record.init_ms or 0) / 1000
-    split = sum(1 for t, _ in outcome.logs if record.cold and t < invoke_started)
+    # what the worker wrote before it asked for this event is Init's, as the runtime's
+    # boundary marker in its output says (read times alone would misplace late Init lines)
+    split = outcome.init_lines
     init_lines, handler_lines = outcome.logs[:split], outcome.logs[split:]
+    if init_lines:
+        invoke_started = max(invoke_started, init_lines[-1][0])
     if fn.log_format == "JSON":
         events = [(t, msg) for t, msg, _ in _json_events(fn, record, outcome, invoke_started,
                                                            list(init_lines), list(handler_lines))]

@@ -201,3 +201,30 @@ def test_kit_deploy_creates_then_updates(endpoint):
     config = kit.deploy(name, "def handler(event, context):\n    return 2\n", Timeout=9)
     assert config["LastUpdateStatus"] == "Successful" and config["Timeout"] == 9
     assert json.load(kit.client("lambda").invoke(FunctionName=name)["Payload"]) == 2
+
+
+INIT_PRINTS = """
+import time
+print("init: first")
+time.sleep(0.3)     # Init takes a while; its last line is written just before it ends
+print("init: last")
+def handler(event, context):
+    print("handler: ran")
+    return "ok"
+"""
+
+
+def test_lines_written_during_init_come_before_start_in_the_log_stream(deploy):
+    """As on AWS: INIT_START, Init's own lines, START, the handler's lines, END, REPORT."""
+    name = deploy.create(INIT_PRINTS)
+    deploy.invoke(name)
+    deploy.invoke(name)  # warm: no Init lines
+    logs = deploy.client("logs")
+    group = f"/aws/lambda/{name}"
+    [stream] = logs.describe_log_streams(logGroupName=group)["logStreams"]
+    lines = [e["message"].split(" ")[0].rstrip(":") if e["message"][:1].isupper()
+             else e["message"].strip() for e in logs.get_log_events(
+                 logGroupName=group, logStreamName=stream["logStreamName"],
+                 startFromHead=True)["events"]]
+    assert lines == ["INIT_START", "init: first", "init: last", "START", "handler: ran", "END",
+                     "REPORT", "START", "handler: ran", "END", "REPORT"]

@@ -75,6 +75,7 @@ class Outcome:
     max_memory_mb: int
     logs: list[LogLine]
     environment_id: str
+    init_lines: int = 0  # how many of ``logs`` were written during Init (they come first)
 
     @property
     def fatal(self) -> bool:
@@ -127,6 +128,7 @@ class ExecutionEnvironment:
     def next_invocation(self) -> tuple[dict[str, str], bytes] | None:
         if not self._ready.is_set():
             self._ready_at = time.perf_counter()
+            self._output.mark_init_done()  # before the event: what Init printed is ahead of it
             self._ready.set()
         inv = self._inbox.get()
         if inv is None:
@@ -248,7 +250,9 @@ class ExecutionEnvironment:
         if status in ("timeout", "exit", "oom", "init_error"):
             returncode = self._kill()
         memory = self._memory_mb() if self.alive else self._peak_mb
-        logs = self._output.collect()
+        logs, init_lines = self._output.collect()
+        if init_lines is None:  # no boundary: Init never finished, or finished earlier
+            init_lines = len(logs) if init_ms is not None and not self._ready_at else 0
         payload, error_type = inv.body, inv.error_type
         rid = inv.request_id
         if status == "timeout":
@@ -269,7 +273,7 @@ class ExecutionEnvironment:
         self._current = None
         self.last_used = time.monotonic()
         return Outcome(status, payload, error_type, duration, init_ms,
-                       int(memory + 0.999), logs, self.id)
+                       int(memory + 0.999), logs, self.id, init_lines)
 
     def _kill(self) -> int:
         """Stop the worker now (SIGKILL to its process group); return its exit code."""

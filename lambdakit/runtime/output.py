@@ -6,6 +6,10 @@ writes a unique marker into the same pipe after the invocation's response
 arrived: the worker's own writes happened before its response, so they sit
 ahead of the marker, and when the reader reaches the marker, the invocation's
 output is complete. No sleeps, no guessing.
+
+The same trick splits Init from Invoke: when the runtime first asks for an event
+(Init is over), :meth:`OutputPipe.mark_init_done` writes a boundary marker, so the
+lines ahead of it are Init's, however late the reader thread timestamps them.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import time
 
 LogLine = tuple[float, str]  # (unix time in seconds, text without the newline)
 _MARK = b"\x1elambdakit-sync-"
+_INIT_DONE = b"\x1elambdakit-init-done"
 
 
 class OutputPipe:
@@ -28,6 +33,7 @@ class OutputPipe:
         self._seen_marks: set[int] = set()
         self._counter = itertools.count()
         self._closed = False
+        self._init_lines: int | None = None  # lines read before the Init boundary, if seen
         self._thread = threading.Thread(target=self._read_loop, daemon=True,
                                         name="lambdakit-output")
         self._thread.start()
@@ -56,6 +62,12 @@ class OutputPipe:
         os.close(self._read_fd)
 
     def _take_line(self, raw: bytes, when: float) -> None:
+        text, boundary, _ = raw.partition(_INIT_DONE)
+        if boundary:
+            if text:
+                self._lines.append((when, text.decode("utf-8", "replace")))
+            self._init_lines = len(self._lines)
+            return
         text, mark, rest = raw.partition(_MARK)
         if mark:
             self._seen_marks.add(int(rest))
@@ -63,8 +75,19 @@ class OutputPipe:
                 return
         self._lines.append((when, text.decode("utf-8", "replace")))
 
-    def collect(self, timeout: float = 5.0) -> list[LogLine]:
-        """Everything written so far, and forget it; waits until the reader has caught up."""
+    def mark_init_done(self) -> None:
+        """Note that Init is over: what the worker wrote so far was written during Init."""
+        try:
+            os.write(self.write_fd, _INIT_DONE + b"\n")
+        except OSError:
+            pass
+
+    def collect(self, timeout: float = 5.0) -> tuple[list[LogLine], int | None]:
+        """Everything written so far, and forget it; waits until the reader has caught up.
+
+        Returns the lines and how many of the first ones were written during Init (None
+        when the Init boundary is not among them).
+        """
         mark = next(self._counter)
         try:
             os.write(self.write_fd, _MARK + str(mark).encode() + b"\n")
@@ -75,7 +98,8 @@ class OutputPipe:
             if written:
                 self._cond.wait_for(lambda: mark in self._seen_marks or self._closed, timeout)
             lines, self._lines = self._lines, []
-            return lines
+            init_lines, self._init_lines = self._init_lines, None
+            return lines, init_lines
 
     def close(self) -> None:
         """Close the engine's write end; the reader stops once the worker's end is gone too."""
