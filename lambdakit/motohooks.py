@@ -357,7 +357,7 @@ def _patch_moto() -> None:
         try:
             return original_create_alias(self, name, function_name, function_version,
                                          description, routing_config)
-        except ConflictException as error:  # moto 5.2.1's code; AWS answers this one (409)
+        except ConflictException as error:  # moto 5.2's code; AWS answers this one (409)
             raise as_moto(ResourceConflictException(error.message)) from None
 
     backend_cls.create_alias = create_alias

@@ -323,7 +323,7 @@ class StreamPoller(Poller):
                 self._dispatch(shard, records)
             with shard.cond:
                 # a closed shard read to its end lets its children start; it is still read
-                # (slowly): moto 5.2.1 keeps routing records to a split shard's parent
+                # (slowly): moto 5.2 (5.2.6 too) keeps routing records to a split shard's parent
                 shard.exhausted = not records and (shard.closed
                                                    or page.get("NextShardIterator") is None)
                 shard.cond.notify_all()
