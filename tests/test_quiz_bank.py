@@ -148,3 +148,14 @@ def test_the_notebook_reader_finds_ask_and_review_calls():
     assert _asked(notebook) == [("ask", None, ["a", "b"], 0), ("review", "02", ["c", "d"], 2)]
     with pytest.raises(AssertionError, match="string literals"):
         _asked(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("quiz.ask(*ids)")]))
+
+
+@pytest.mark.parametrize("section", SECTION_IDS)
+def test_checks_are_numbered_in_the_order_the_lesson_asks_them(section):
+    """A check's number is its place in the bank file, so the file follows the lesson (6.4 is
+    never asked after 6.14)."""
+    path = lesson(section)
+    asked = [qid for _, _, ids, _ in _asked(nbformat.read(path, as_version=4)) for qid in ids]
+    in_bank = [q.id for q in bank.load_section(section)]
+    assert asked == in_bank, (f"quizzes/bank/{section}_*.yaml lists its questions in another "
+                              f"order than lesson {section} asks them: {asked}")

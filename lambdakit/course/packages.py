@@ -25,6 +25,8 @@ import zipfile
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .controls import slider_names
+
 __all__ = ["MB", "LIMITS", "MAX_LAYERS", "LIMITS_SOURCE", "ARCHITECTURES", "Limit", "Entry",
            "Check", "Report", "vendor", "inspect_package", "module_from_source",
            "package_inspector", "PackageInspector"]
@@ -326,8 +328,8 @@ class PackageInspector:
         self.output = w.HTML()
         self.report: Report | None = None
         self.button.on_click(lambda _button: self.build())
-        self.widget = w.VBox([self.dependencies, self.with_dependencies, self.layers_mb,
-                              self.button, self.output])
+        self.widget = w.VBox([slider_names(), self.dependencies, self.with_dependencies,
+                              self.layers_mb, self.button, self.output])
         self.build()
 
     def build(self) -> Report:
