@@ -105,11 +105,15 @@ class Decision:
     def _repr_html_(self) -> str:
         e = html.escape
         color, word = ("#1a7f37", "ALLOWED") if self.allowed else ("#cf222e", "DENIED")
+        # words read from the left: JupyterLab's output styles right-align table cells
+        cell = "<td style='text-align:left'>{}</td>"
         rows = "".join(
-            f"<tr><td>{e(r.source.kind)}</td><td>{e(r.source.label)}</td><td>{e(r.sid or '')}</td>"
-            f"<td>{e(r.effect)}</td><td>{e(self.outcome(r))}</td></tr>" for r in self.results)
-        table = ("<table><tr><th>policy type</th><th>policy</th><th>Sid</th><th>Effect</th>"
-                 f"<th>result</th></tr>{rows}</table>")
+            "<tr>" + "".join(cell.format(e(text)) for text in (
+                r.source.kind, r.source.label, r.sid or "", r.effect, self.outcome(r))) + "</tr>"
+            for r in self.results)
+        heads = "".join(f"<th scope='col' style='text-align:left'>{h}</th>"
+                        for h in ("policy type", "policy", "Sid", "Effect", "result"))
+        table = f"<table><tr>{heads}</tr>{rows}</table>"
         error = (f"<p><code>{e(self.error)}: {e(self.message)}</code></p>"
                  if self.message else "")
         return (f"<div><b style='color:{color}'>{word}</b> <code>{e(self.action)}</code> on "
