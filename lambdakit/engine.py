@@ -179,7 +179,7 @@ class Engine:
             usage = self.limits.usage(fn.account_id, fn.region, fn.name, qualifier)
             provisioned = self._provisioned_for(fn, qualifier) if grant.provisioned else None
             result = self._run(fn, code_dir, payload, invoked_arn, client_context,
-                               invocation_type, request_id, provisioned)
+                               invocation_type, request_id, provisioned, grant)
             self.metrics.invocation(fn.account_id, fn.region, fn.name, qualifier,
                                     duration_ms=result.record.duration_ms,
                                     error=result.function_error is not None,
@@ -193,11 +193,12 @@ class Engine:
                                          busy=usage["provisioned_busy"], size=usage["provisioned"])
             return result
         finally:
-            self.limits.release(fn.account_id, fn.region, grant)
+            if not grant.released:  # _run gives it back as soon as the function has returned
+                self.limits.release(fn.account_id, fn.region, grant)
 
     def _run(self, fn: FunctionVersion, code_dir: str, payload: bytes, invoked_arn: str,
              client_context: str | None, invocation_type: str, request_id: str,
-             provisioned: ProvisionedConfig | None = None) -> InvokeResult:
+             provisioned: ProvisionedConfig | None = None, grant: Any = None) -> InvokeResult:
         start_time = time.time()
         taken = self._acquire_provisioned(provisioned) if provisioned is not None else None
         pool, env = taken or self._acquire(fn, code_dir)
@@ -206,6 +207,8 @@ class Engine:
                          client_context=client_context)
         outcome = env.invoke(inv)
         self._release(pool, env, keep=not outcome.fatal)
+        if grant is not None:  # the function has returned: its concurrency is free at once, as
+            self.limits.release(fn.account_id, fn.region, grant)  # on AWS; logs follow
         # Since 1 August 2025 Lambda bills the Init phase of on-demand cold starts too: the
         # REPORT line's Billed Duration then covers Init Duration + Duration
         billed = max(1, math.ceil(outcome.duration_ms + (outcome.init_ms or 0.0)))

@@ -54,8 +54,9 @@ def test_default_retries_absorb_a_short_throttle(kit, slow_function):
     name = slow_function(seconds=0.2, reserved=1)
     # warm first: a cold start on a busy machine can outlast boto3's randomised backoff
     kit.client("lambda").invoke(FunctionName=name)
-    counts = tally(invoke_together(name, 2))  # the kit's ordinary client: boto3's default retries
-    assert (counts.answered, counts.throttled) == (2, 0)
+    calls = invoke_together(name, 2)  # the kit's ordinary client: boto3's default retries
+    counts = tally(calls)
+    assert (counts.answered, counts.throttled) == (2, 0), f"{counts}\n{calls}"
     assert counts.retried == 1 and counts.retries >= 1
     assert "succeeded only after retrying" in str(counts)
 
