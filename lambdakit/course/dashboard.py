@@ -136,20 +136,20 @@ def progress_html(lessons: list[SectionProgress], labs: list[LabProgress],
                   start: pathlib.Path | None = None) -> str:
     """The dashboard's two tables as HTML, links relative to the folder ``start``."""
     start = start or _links_from()
-    head = '<thead><tr>{}</tr></thead>'
-    lesson_table = ('<table class="lk-progress-table lk-progress-lessons">'
-                    "<caption>Lessons: knowledge checks answered correctly</caption>"
-                    + head.format('<th scope="col">Section</th><th scope="col">Progress</th>'
-                                  '<th scope="col">Done</th>')
-                    + "<tbody>" + "".join(_lesson_row(row, start) for row in lessons)
-                    + "</tbody></table>")
-    lab_table = ('<table class="lk-progress-table lk-progress-labs">'
-                 "<caption>Labs: self-checks passed</caption>"
-                 + head.format('<th scope="col">Lab</th><th scope="col">After section</th>'
-                               '<th scope="col">Progress</th><th scope="col">Done</th>')
-                 + "<tbody>" + "".join(_lab_row(row, start) for row in labs)
-                 + "</tbody></table>")
+    lesson_table = _table("lessons", "Lessons: knowledge checks answered correctly",
+                          ("Section", "Progress", "Done"),
+                          [_lesson_row(row, start) for row in lessons])
+    lab_table = _table("labs", "Labs: self-checks passed",
+                       ("Lab", "After section", "Progress", "Done"),
+                       [_lab_row(row, start) for row in labs])
     return _STYLE + '<div class="lk-progress-tables">' + lesson_table + lab_table + "</div>"
+
+
+def _table(kind: str, caption: str, headers: tuple[str, ...], rows: list[str]) -> str:
+    """One of the dashboard's tables: a caption, column headers and its rows."""
+    head = "".join(f'<th scope="col">{header}</th>' for header in headers)
+    return (f'<table class="lk-progress-table lk-progress-{kind}"><caption>{caption}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
 class ProgressBoard(widgets.VBox):
